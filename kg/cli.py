@@ -1,0 +1,126 @@
+"""The ``kg`` command.  The only module that prints or chooses exit codes.
+
+Exit codes: 0 success / conforms, 1 data does not conform or is inconsistent,
+2 usage or input error.  User errors never show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+from . import __version__, build as builder, query as q
+from .errors import InputErrors, KgError
+
+DEFAULT_OUT = Path("build")
+
+
+def _seeds(args) -> tuple[Path, str]:
+    seeds = Path(args.seeds) if args.seeds else builder.SEEDS
+    return seeds, args.seeds or "seeds"
+
+
+def cmd_build(args) -> int:
+    seeds, display = _seeds(args)
+    out = Path(args.out)
+    built = builder.build(seeds, out, display)
+    ds, store = built.dataset, built.store
+    kinds = Counter(c.type for a in ds.articles for c in a.claims)
+    print(f"built {out}/: {len(store)} quads in {len(store.graph_names())} named graphs "
+          f"({len(ds.articles)} articles, {sum(kinds.values())} claims, {len(ds.entities)} entities)")
+    print("claims by type: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+    if not args.quiet:
+        print()
+        print("Who raised the issue with Putin?")
+        store_ = q.open_store(out / "kg.nq")
+        cq = q.catalogue()["who-raised-the-issue-with"]
+        results = q.run(store_, cq.text, q.bind_params(cq, store_, {"actor": "putin"}))
+        sys.stdout.write(q.render(results, q.Format.TABLE))
+    return 0
+
+
+def cmd_queries(args) -> int:
+    for cq in q.catalogue().values():
+        params = " ".join(f"{p}={cq.defaults[p]}" if p in cq.defaults else f"{p}=…" for p in cq.params)
+        print(f"{cq.slug}" + (f"  [{params}]" if params else ""))
+        print(f"    {cq.summary}")
+    return 0
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise KgError(f"--param {pair!r}: write NAME=VALUE")
+        out[name] = value
+    return out
+
+
+def cmd_query(args) -> int:
+    store = q.open_store(Path(args.data))
+    if args.file:
+        if args.slug:
+            raise KgError("give a SLUG or --file, not both")
+        path = Path(args.file)
+        cq = q.load_query(path) if path.is_file() else None
+        if cq is None:
+            raise KgError(f"{path}: no such query file")
+    else:
+        if not args.slug:
+            raise KgError("give a query SLUG (see `kg queries`) or --file my.rq")
+        cat = q.catalogue()
+        if args.slug not in cat:
+            import difflib
+            near = difflib.get_close_matches(args.slug, list(cat), n=3)
+            raise KgError(f"no canned query {args.slug!r}" + (f" — did you mean {', '.join(near)}?" if near else " — see `kg queries`"))
+        cq = cat[args.slug]
+    results = q.run(store, cq.text, q.bind_params(cq, store, _params(args.param)))
+    sys.stdout.write(q.render(results, q.Format(args.format)))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kg", description="Evidence-carrying knowledge graph of human-rights reporting.")
+    p.add_argument("--version", action="version", version=f"kg {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="build the graph from the seeds and write the dumps")
+    b.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
+    b.add_argument("--out", default=str(DEFAULT_OUT), help="output directory (default: build/)")
+    b.add_argument("--quiet", action="store_true", help="print the summary only, not the headline answer")
+    b.set_defaults(func=cmd_build)
+
+    qs = sub.add_parser("queries", help="list the canned queries with their parameters")
+    qs.set_defaults(func=cmd_queries)
+
+    qq = sub.add_parser("query", help="run a canned query (or --file) on the built graph")
+    qq.add_argument("slug", nargs="?", help="canned query name, see `kg queries`")
+    qq.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="bind ?_NAME (repeatable)")
+    qq.add_argument("--format", choices=[f.value for f in q.Format], default="table")
+    qq.add_argument("--file", help="run this .rq file instead of a canned query")
+    qq.add_argument("--data", default=str(DEFAULT_OUT / "kg.nq"), help="built graph to query (default: build/kg.nq)")
+    qq.set_defaults(func=cmd_query)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputErrors as exc:
+        for err in exc.errors:
+            print(f"error: {err}", file=sys.stderr)
+        print(f"{len(exc.errors)} error{'s' if len(exc.errors) != 1 else ''}; nothing was written", file=sys.stderr)
+        return exc.exit_code
+    except KgError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:  # pragma: no cover - `kg query … | head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,514 @@
+"""Load the seeds: strict YAML -> typed model, quotes resolved to offsets.
+
+Every error names ``path:line:col``, what is wrong and what would be right.
+Errors in different claims and files are collected and reported together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+from . import anchor, source
+from .errors import InputError, InputErrors, Pos
+from .model import (
+    ACTOR_TYPES, ACTS, CLAIM_TYPES, ENTITY_TYPES, ENUMS, REQUEST_FIELDS,
+    Article, Basis, Claim, Count, Dataset, DateValue, Entity, FieldSpec, Kind,
+    Position, Precision, Publisher, Quote,
+)
+from .source import YMap, YSeq, YStr, Node, is_null, kind_name
+
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+QID_RE = re.compile(r"^Q[1-9][0-9]*$")
+
+ENTITIES_FILE = "entities.yaml"
+DATASET_FILE = "dataset.yaml"
+ARTICLES_DIR = "articles"
+ANNOTATIONS_DIR = "annotations"
+
+
+# ---------------------------------------------------------------- helpers
+
+def closest(word: str, choices: list[str], n: int = 3) -> list[str]:
+    return difflib.get_close_matches(word, choices, n=n, cutoff=0.5)
+
+
+def suggest(word: str, choices: list[str], what: str) -> str:
+    near = closest(word, choices)
+    if near:
+        return "did you mean " + " or ".join(f"`{c}`" for c in near) + "?"
+    return f"use one of the {what}"
+
+
+class Fields:
+    """Reads one YAML mapping against the keys it may have."""
+
+    def __init__(self, node: Node, what: str, allowed: list[str], required: list[str] = ()) -> None:
+        if not isinstance(node, YMap):
+            raise InputError(node.pos, f"{what} must be a mapping, not {kind_name(node)}", "write `key: value` lines")
+        self.node = node
+        for key, (knode, _) in node.entries.items():
+            if key not in allowed:
+                raise InputError(knode.pos, f"unknown key `{key}` in {what}",
+                                 suggest(key, allowed, "keys: " + ", ".join(allowed)))
+        for key in required:
+            if is_null(node.get(key)):
+                raise InputError(node.pos, f"{what} lacks required `{key}`", f"add `{key}:`")
+
+    def get(self, key: str) -> Node | None:
+        value = self.node.get(key)
+        return None if is_null(value) else value
+
+    def text(self, key: str) -> str | None:
+        value = self.get(key)
+        return None if value is None else as_text(value, key)
+
+
+def as_text(node: Node, key: str) -> str:
+    if not isinstance(node, YStr):
+        raise InputError(node.pos, f"`{key}` must be text, not {kind_name(node)}", "write a single string")
+    if not node.value.strip():
+        raise InputError(node.pos, f"`{key}` is empty", "write the value or remove the key")
+    return node.value
+
+
+def as_list(node: Node) -> list[Node]:
+    return node.items if isinstance(node, YSeq) else [node]
+
+
+def parse_date(node: Node, key: str) -> DateValue:
+    """`2017-07-07` (stated) or `{value: 2017-07, inferred: why}` (curator inference)."""
+    basis, note = Basis.STATED, None
+    if isinstance(node, YMap):
+        f = Fields(node, f"`{key}`", ["value", "inferred"], ["value"])
+        note = f.text("inferred")
+        basis = Basis.INFERRED if note else Basis.STATED
+        node = f.get("value")
+    text = as_text(node, key).strip()
+    m = DATE_RE.match(text)
+    if not m:
+        raise InputError(node.pos, f"malformed date {text!r}",
+                         "write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2017-07-07")
+    year, month, day = m.groups()
+    try:
+        dt.date(int(year), int(month or 1), int(day or 1))
+    except ValueError as exc:
+        raise InputError(node.pos, f"impossible date {text!r} ({exc})", "check the day and month") from None
+    precision = Precision.DAY if day else Precision.MONTH if month else Precision.YEAR
+    return DateValue(text, precision, basis, note)
+
+
+def parse_int(node: Node, key: str) -> int:
+    text = as_text(node, key).strip()
+    if re.fullmatch(r"-\d+", text):
+        raise InputError(node.pos, f"`{key}` is negative ({text})", "a count is a whole number, 0 or more")
+    if not re.fullmatch(r"\d+", text):
+        raise InputError(node.pos, f"`{key}` is not a whole number ({text!r})",
+                         "write digits only, e.g. 100; keep the article's wording in `wording`")
+    return int(text)
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- registry
+
+ENTITY_KEYS = ["type", "label", "aliases", "description", "wikidata", "located_in",
+               "part_of", "members", "member_count", "broader", "positions"]
+
+
+def load_entities(path: Path, display: str) -> dict[str, Entity]:
+    root = source.load(path, display)
+    if not isinstance(root, YMap):
+        raise InputError(root.pos, "the registry must be a mapping of entity ids to entries",
+                         "write `trump:` followed by its fields")
+    entities: dict[str, Entity] = {}
+    errors: list[InputError] = []
+    for eid, (knode, node) in root.entries.items():
+        try:
+            entities[eid] = _entity(eid, knode, node)
+        except InputError as exc:
+            errors.append(exc)
+    if not errors:
+        errors.extend(_check_registry_refs(entities))
+    if errors:
+        raise InputErrors(errors)
+    return entities
+
+
+def _entity(eid: str, knode: YStr, node: Node) -> Entity:
+    if not ID_RE.match(eid):
+        raise InputError(knode.pos, f"entity id {eid!r} is not a lower-case slug",
+                         "use letters, digits and single hyphens, e.g. `chad-griffin`")
+    f = Fields(node, f"entity `{eid}`", ENTITY_KEYS, ["type", "label"])
+    etype = f.text("type")
+    if etype not in ENTITY_TYPES:
+        raise InputError(f.get("type").pos, f"unknown entity type {etype!r}",
+                         suggest(etype, list(ENTITY_TYPES), "types: " + ", ".join(ENTITY_TYPES)))
+    ent = Entity(eid, etype, f.text("label").strip(), knode.pos)
+    names = lambda k: [as_text(n, k) for n in as_list(f.get(k))] if f.get(k) else []  # noqa: E731
+    ent.aliases = names("aliases")
+    ent.description = f.text("description")
+    ent.wikidata = f.text("wikidata")
+    if ent.wikidata and not QID_RE.match(ent.wikidata):
+        raise InputError(f.get("wikidata").pos, f"malformed Wikidata id {ent.wikidata!r}", "write it as Q followed by digits, e.g. Q22686")
+    ent.located_in, ent.part_of, ent.members, ent.broader = (
+        names("located_in"), names("part_of"), names("members"), names("broader"))
+    if f.get("member_count") is not None:
+        if etype != "Group":
+            raise InputError(f.get("member_count").pos, "`member_count` is only for type Group", "remove it or make the entity a Group")
+        ent.member_count = parse_int(f.get("member_count"), "member_count")
+    if f.get("positions") is not None:
+        if etype not in ACTOR_TYPES:
+            raise InputError(f.get("positions").pos, f"a {etype} holds no positions", "remove `positions`")
+        pnode = f.get("positions")
+        if not isinstance(pnode, YMap):
+            raise InputError(pnode.pos, "`positions` must map position keys to {role, of}",
+                             "e.g. `secretary-of-state: {role: Secretary of State, of: us-state-department}`")
+        for key, (pk, pv) in pnode.entries.items():
+            if not ID_RE.match(key):
+                raise InputError(pk.pos, f"position key {key!r} is not a lower-case slug", "e.g. `secretary-of-state`")
+            pf = Fields(pv, f"position `{key}`", ["role", "of"], ["role"])
+            ent.positions[key] = Position(key, pf.text("role"), pf.text("of"), pk.pos)
+    return ent
+
+
+def _check_registry_refs(entities: dict[str, Entity]) -> list[InputError]:
+    errors = []
+    wanted = {"located_in": {"Place"}, "part_of": ACTOR_TYPES | {"Place"}, "members": ACTOR_TYPES, "broader": {"Issue"}}
+    for ent in entities.values():
+        refs = [(k, r) for k in wanted for r in getattr(ent, k)]
+        refs += [("of", p.org) for p in ent.positions.values() if p.org]
+        for key, ref in refs:
+            types = wanted.get(key, ACTOR_TYPES)
+            target = entities.get(ref)
+            if target is None:
+                errors.append(InputError(ent.pos, f"entity `{ent.id}`: `{key}` names unknown entity `{ref}`",
+                                         suggest(ref, list(entities), "registry ids")))
+            elif target.type not in types:
+                errors.append(InputError(ent.pos, f"entity `{ent.id}`: `{key}` names `{ref}`, a {target.type}",
+                                         "it must name a " + " or ".join(sorted(types))))
+    return errors
+
+
+# ---------------------------------------------------------------- dataset
+
+def load_dataset_meta(path: Path, display: str) -> dict[str, str]:
+    keys = ["title", "description", "version", "license", "issued", "creator"]
+    f = Fields(source.load(path, display), "the dataset description", keys, keys)
+    meta = {k: f.text(k) for k in keys}
+    issued = parse_date(f.get("issued"), "issued")
+    if issued.precision is not Precision.DAY:
+        raise InputError(f.get("issued").pos, "`issued` must be a full date", "write YYYY-MM-DD")
+    return meta
+
+
+# ---------------------------------------------------------------- annotations
+
+ARTICLE_KEYS = ["file", "sha256", "title", "publisher", "published", "curator", "annotated_on"]
+
+
+class ArticleLoader:
+    def __init__(self, seeds: Path, display_root: str, entities: dict[str, Entity]) -> None:
+        self.seeds = seeds
+        self.root = display_root
+        self.entities = entities
+        self.names = sorted(entities)
+        self.by_name: dict[str, str] = {}
+        for ent in entities.values():
+            for name in ent.names:
+                self.by_name.setdefault(name.lower(), ent.id)
+
+    def load(self, path: Path) -> Article:
+        display = f"{self.root}/{ANNOTATIONS_DIR}/{path.name}"
+        key = path.stem
+        root = source.load(path, display)
+        if not KEY_RE.match(key):
+            raise InputError(Pos(display), f"annotation file name {path.name!r} is not a simple key",
+                             "name it after the article number, e.g. 005.yaml")
+        top = Fields(root, "an annotation file", ["article", "claims"], ["article", "claims"])
+        art = self._article_meta(key, display, top.get("article"))
+        claims_node = top.get("claims")
+        if not isinstance(claims_node, YSeq):
+            raise InputError(claims_node.pos, "`claims` must be a list", "start each claim with `- id:`")
+        errors: list[InputError] = []
+        seen: dict[str, Pos] = {}
+        ctx = _ClaimContext(self, art)
+        for cnode in claims_node.items:
+            try:
+                claim = ctx.claim(cnode)
+            except InputError as exc:
+                errors.append(exc)
+                continue
+            if claim.id in seen:
+                errors.append(InputError(claim.pos, f"duplicate claim id `{claim.id}` (first at line {seen[claim.id].line})",
+                                         "give every claim of a file its own id"))
+                continue
+            seen[claim.id] = claim.pos
+            art.claims.append(claim)
+        errors.extend(ctx.check_claim_refs(seen))
+        if errors:
+            raise InputErrors(errors)
+        art.annotation_sha256 = file_sha256(path)
+        return art
+
+    def _article_meta(self, key: str, display: str, node: Node) -> Article:
+        f = Fields(node, "`article`", ARTICLE_KEYS, ["file", "sha256", "title", "published", "curator", "annotated_on"])
+        fname = f.text("file")
+        fnode = f.get("file")
+        apath = self.seeds / ARTICLES_DIR / fname
+        if "/" in fname or "\\" in fname or fname.startswith("."):
+            raise InputError(fnode.pos, f"article file {fname!r} must be a plain file name", f"put the file in {self.root}/{ARTICLES_DIR}/ and name it only")
+        if not apath.is_file():
+            present = sorted(p.name for p in (self.seeds / ARTICLES_DIR).glob("*.txt"))
+            raise InputError(fnode.pos, f"article file {self.root}/{ARTICLES_DIR}/{fname} does not exist",
+                             suggest(fname, present, "article files"))
+        sha = f.text("sha256").strip().lower()
+        if not SHA_RE.match(sha):
+            raise InputError(f.get("sha256").pos, "`sha256` is not 64 hexadecimal digits", f"run `sha256sum {self.root}/{ARTICLES_DIR}/{fname}`")
+        actual = file_sha256(apath)
+        if actual != sha:
+            raise InputError(f.get("sha256").pos,
+                             f"{self.root}/{ARTICLES_DIR}/{fname} has changed: its sha256 is {actual}, the annotation records {sha}",
+                             "articles are never edited: restore the original text (annotations are anchored to it)")
+        text = source.read_text(apath, f"{self.root}/{ARTICLES_DIR}/{fname}")
+        publisher = None
+        if f.get("publisher") is not None:
+            pnode = f.get("publisher")
+            basis, note = Basis.STATED, None
+            if isinstance(pnode, YMap):
+                pf = Fields(pnode, "`publisher`", ["entity", "inferred"], ["entity"])
+                note = pf.text("inferred")
+                basis = Basis.INFERRED if note else Basis.STATED
+                pnode = pf.get("entity")
+            publisher = Publisher(self.ref(pnode, "publisher", frozenset({"Media"})), basis, note)
+        published = parse_date(f.get("published"), "published")
+        annotated = parse_date(f.get("annotated_on"), "annotated_on")
+        if annotated.precision is not Precision.DAY:
+            raise InputError(f.get("annotated_on").pos, "`annotated_on` must be a full date", "write YYYY-MM-DD")
+        return Article(key, fname, sha, text, f.text("title"), publisher, published, f.text("curator"),
+                       annotated.lexical, display, [], node.pos)
+
+    def ref(self, node: Node, key: str, types: frozenset[str]) -> str:
+        eid = as_text(node, key).strip()
+        ent = self.entities.get(eid)
+        if ent is None:
+            by_name = self.by_name.get(eid.lower())
+            hint = f"did you mean `{by_name}`?" if by_name else suggest(eid, self.names, f"ids in {self.root}/{ENTITIES_FILE}")
+            raise InputError(node.pos, f"unknown entity id `{eid}` in `{key}`", hint)
+        if types and ent.type not in types:
+            raise InputError(node.pos, f"`{key}` names `{eid}`, a {ent.type}",
+                             "it must name a " + " or ".join(sorted(types)))
+        return eid
+
+
+class _ClaimContext:
+    """Turns claim mappings of one article into :class:`Claim` objects."""
+
+    def __init__(self, loader: ArticleLoader, art: Article) -> None:
+        self.loader = loader
+        self.art = art
+        self.doc = anchor.Article(art.text)
+        self.article_display = f"{loader.root}/{ARTICLES_DIR}/{art.file}"
+        self.claim_refs: list[tuple[YStr, str]] = []
+
+    def claim(self, node: Node) -> Claim:
+        if not isinstance(node, YMap):
+            raise InputError(node.pos, f"a claim must be a mapping, not {kind_name(node)}", "start it with `- id:`")
+        tnode = node.get("type")
+        if is_null(tnode):
+            raise InputError(node.pos, "claim lacks required `type`", "add `type:` (" + ", ".join(CLAIM_TYPES) + ")")
+        tname = as_text(tnode, "type")
+        ctype = CLAIM_TYPES.get(tname)
+        if ctype is None:
+            raise InputError(tnode.pos, f"unknown claim type {tname!r}", suggest(tname, list(CLAIM_TYPES), "types: " + ", ".join(CLAIM_TYPES)))
+        allowed = ["id", "type", "evidence"] + [s.key for s in ctype.fields]
+        required = ["id", "evidence"] + [s.key for s in ctype.fields if s.required]
+        f = Fields(node, f"a `{tname}` claim", allowed, required)
+        cid = as_text(f.get("id"), "id").strip()
+        if not ID_RE.match(cid):
+            raise InputError(f.get("id").pos, f"claim id {cid!r} is not a lower-case slug", "use letters, digits and single hyphens")
+        evidence = [self.quote(q) for q in as_list(f.get("evidence"))]
+        claim = Claim(cid, tname, ctype.cls, {}, ctype.fields, evidence, node.pos)
+        self.fill(claim, f, ctype.fields)
+        return claim
+
+    def fill(self, claim: Claim, f: Fields, specs: tuple[FieldSpec, ...]) -> None:
+        for spec in specs:
+            value = f.get(spec.key)
+            if value is not None:
+                claim.values[spec.key] = self.value(spec, value, claim)
+
+    def value(self, spec: FieldSpec, node: Node, claim: Claim) -> Any:
+        k = spec.kind
+        if k is Kind.TEXT:
+            return as_text(node, spec.key).strip()
+        if k is Kind.ENTITY:
+            return self.loader.ref(node, spec.key, spec.types)
+        if k is Kind.ENTITIES:
+            items = as_list(node)
+            ids = [self.loader.ref(n, spec.key, spec.types) for n in items]
+            if len(set(ids)) != len(ids):
+                raise InputError(node.pos, f"`{spec.key}` names an entity twice", "list each entity once")
+            if len(ids) < spec.min_items:
+                raise InputError(node.pos, f"`{spec.key}` names {len(ids)} entit{'y' if len(ids) == 1 else 'ies'}",
+                                 f"a {claim.type} needs at least {spec.min_items}")
+            return ids
+        if k is Kind.DATE:
+            return parse_date(node, spec.key)
+        if k in (Kind.ENUM, Kind.ENUMS):
+            vocab = ENUMS[spec.enum]
+            items = as_list(node) if k is Kind.ENUMS else [node]
+            out = []
+            for n in items:
+                v = as_text(n, spec.key).strip()
+                if v not in vocab:
+                    raise InputError(n.pos, f"unknown {spec.key} {v!r}", suggest(v, list(vocab), "values: " + ", ".join(vocab)))
+                out.append(v)
+            return out if k is Kind.ENUMS else out[0]
+        if k is Kind.QUOTES:
+            return [self.inner_quote(n, spec.key, claim) for n in as_list(node)]
+        if k is Kind.CLAIM:
+            cid = as_text(node, spec.key).strip()
+            self.claim_refs.append((node, cid))
+            return cid
+        if k is Kind.POSITION:
+            holder = claim.values.get("holder")
+            key = as_text(node, spec.key).strip()
+            if holder is None:  # holder itself was bad; reported already
+                return key
+            positions = self.loader.entities[holder].positions
+            if key not in positions:
+                raise InputError(node.pos, f"`{holder}` has no position `{key}` in the registry",
+                                 suggest(key, list(positions), f"positions of `{holder}`") if positions
+                                 else f"add it under `positions:` of `{holder}` in {self.loader.root}/{ENTITIES_FILE}")
+            return key
+        if k is Kind.COUNT:
+            return self.count(node, claim)
+        if k is Kind.REQUESTS:
+            if not isinstance(node, YSeq) or not node.items:
+                raise InputError(node.pos, "`requests` must be a non-empty list of requested actions", "write `- act: raise-issue` …")
+            return [self.request(n, claim, i) for i, n in enumerate(node.items, 1)]
+        raise AssertionError(k)  # pragma: no cover
+
+    def request(self, node: Node, parent: Claim, n: int) -> Claim:
+        f = Fields(node, "a requested action", [s.key for s in REQUEST_FIELDS], [s.key for s in REQUEST_FIELDS if s.required])
+        sub = Claim(f"{parent.id}/request/{n}", "request", "", {}, REQUEST_FIELDS, parent.evidence, node.pos)
+        self.fill(sub, f, REQUEST_FIELDS)
+        sub.cls, sub.agent_prop = ACTS[sub.values["act"]]
+        sub.type = "request:" + sub.values["act"]
+        if "agent" not in sub.values and "addressee" in parent.values:
+            sub.values["agent"] = parent.values["addressee"]
+        return sub
+
+    def count(self, node: Node, claim: Claim) -> Count:
+        f = Fields(node, "`count`", ["wording", "comparator", "value", "counts"], ["wording", "comparator", "value"])
+        wording = self.inner_quote(f.get("wording"), "wording", claim)
+        comp = as_text(f.get("comparator"), "comparator").strip()
+        if comp not in ENUMS["comparator"]:
+            raise InputError(f.get("comparator").pos, f"unknown comparator {comp!r}",
+                             suggest(comp, list(ENUMS["comparator"]), "comparators: " + ", ".join(ENUMS["comparator"])))
+        value = parse_int(f.get("value"), "value")
+        if value == 0 and comp in ("fewer-than", "nearly"):
+            raise InputError(f.get("value").pos, f"`{comp} 0` is not a possible count", "check the value and comparator")
+        return Count(comp, value, wording.exact, f.text("counts"))
+
+    def quote(self, node: Node) -> Quote:
+        """An evidence quote: `"exact words"` or `{exact, occurrence | prefix}`."""
+        occurrence = prefix = None
+        if isinstance(node, YMap):
+            key = next(iter(node.entries), "")
+            if len(node.entries) == 1 and key not in ("exact", "occurrence", "prefix"):
+                raise InputError(node.pos, f"this quote was read as a mapping because it contains `{key}: `",
+                                 "put the whole quote in quotes, e.g. '…' (double any ' inside)")
+            f = Fields(node, "an evidence quote", ["exact", "occurrence", "prefix"], ["exact"])
+            if f.get("occurrence") is not None:
+                occurrence = parse_int(f.get("occurrence"), "occurrence")
+            prefix = f.text("prefix")
+            node = f.get("exact")
+        return self._locate(node, "evidence", occurrence=occurrence, prefix=prefix)
+
+    def inner_quote(self, node: Node, key: str, claim: Claim) -> Quote:
+        """Words that must lie inside one of the claim's evidence quotes."""
+        text = as_text(node, key)
+        for ev in claim.evidence:
+            if anchor.fold(text) in anchor.fold(ev.exact):
+                return self._locate(node, key, within=anchor.Span(ev.start, ev.end), first=True)
+        raise InputError(node.pos, f"`{key}` {_short(text)!r} is not inside the claim's evidence",
+                         "quote the article's exact words, and make `evidence` cover them")
+
+    def _locate(self, node: Node, key: str, occurrence: int | None = None, prefix: str | None = None,
+                within: anchor.Span | None = None, first: bool = False) -> Quote:
+        text = as_text(node, key)
+        try:
+            if first:
+                start = next(s for s in self.doc.occurrences(text) if within.start <= s <= within.end - len(text))
+                span = anchor.Span(start, start + len(text))
+            else:
+                span = self.doc.locate(text, occurrence=occurrence, prefix=prefix, within=within)
+        except anchor.QuoteNotFound as nf:
+            line, col = self.doc.line_col(nf.nearest_start)
+            raise InputError(
+                node.pos,
+                f"quote not found in {self.article_display}: {_short(text)!r}",
+                f"the closest passage ({self.article_display}:{line}:{col}) is {_short(nf.nearest)!r}; "
+                f"they differ at character {nf.differs_at + 1} — copy the article's exact words",
+            ) from None
+        except anchor.QuoteAmbiguous as amb:
+            where = ", ".join("{}:{}".format(*self.doc.line_col(s)) for s in amb.starts)
+            if occurrence is not None:
+                raise InputError(node.pos, f"`occurrence: {occurrence}` is out of range: the quote occurs {len(amb.starts)} times (at {where})",
+                                 f"use a number from 1 to {len(amb.starts)}") from None
+            raise InputError(
+                node.pos,
+                f"quote found {len(amb.starts)} times in {self.article_display} (at lines:cols {where}): {_short(text)!r}",
+                "quote more words, or write `{exact: …, occurrence: N}` or `{exact: …, prefix: …}`",
+            ) from None
+        exact = self.art.text[span.start:span.end]
+        return Quote(exact, span.start, span.end, self.doc.prefix(span), self.doc.suffix(span), node.pos)
+
+    def check_claim_refs(self, ids: dict[str, Pos]) -> list[InputError]:
+        return [InputError(n.pos, f"no claim `{cid}` in this file", suggest(cid, list(ids), "claim ids of this file"))
+                for n, cid in self.claim_refs if cid not in ids]
+
+
+def _short(text: str, n: int = 90) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# ---------------------------------------------------------------- the seeds
+
+def load_seeds(seeds: Path, display_root: str | None = None, only: list[Path] | None = None) -> Dataset:
+    """Load dataset.yaml, the registry and every annotation file under ``seeds``."""
+    root = display_root or str(seeds)
+    if not seeds.is_dir():
+        raise InputError(Pos(root), "seeds directory not found", "pass --seeds DIR pointing at a seeds/ folder")
+    meta = load_dataset_meta(seeds / DATASET_FILE, f"{root}/{DATASET_FILE}")
+    entities = load_entities(seeds / ENTITIES_FILE, f"{root}/{ENTITIES_FILE}")
+    loader = ArticleLoader(seeds, root, entities)
+    paths = only if only is not None else sorted((seeds / ANNOTATIONS_DIR).glob("*.yaml"))
+    articles, errors = [], []
+    for p in paths:
+        try:
+            articles.append(loader.load(p))
+        except InputError as exc:
+            errors.append(exc)
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+    files = [a.file for a in articles]
+    for a in articles:
+        if files.count(a.file) > 1:
+            errors.append(InputError(a.pos, f"{a.file} is annotated by more than one file", "keep one annotation file per article"))
+    if errors:
+        raise InputErrors(errors)
+    return Dataset(meta["title"], meta["description"], meta["version"], meta["license"], meta["issued"],
+                   meta["creator"], entities, articles, root)
+

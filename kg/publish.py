@@ -1,0 +1,134 @@
+"""Write the dumps, deterministically and atomically.
+
+Every file is serialised to a temporary name in the output directory, checked
+(re-read), and only when all of them are ready do they replace the old ones
+with ``os.replace``.  On any error before that, ``--out`` is untouched.
+Byte-stable output: no blank nodes are minted anywhere, N-Quads are sorted,
+JSON-LD is re-serialised with sorted keys and node arrays.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pyoxigraph
+from rdflib import Graph
+
+from . import iris
+from .errors import KgError
+from .store import PREFIXES, Store, bind_prefixes
+
+
+class Dump(enum.Enum):
+    TRIG = "kg.trig"
+    NQUADS = "kg.nq"
+    TURTLE = "kg.ttl"
+    JSONLD = "kg.jsonld"
+    CONTEXT = "context.jsonld"
+    INFERRED = "kg-inferred.ttl"
+    SUMS = "SHA256SUMS"
+
+
+def context() -> dict:
+    return {"@context": {prefix: str(ns) for prefix, ns in sorted(PREFIXES.items())}}
+
+
+def _sorted_jsonld(value):
+    """Sort JSON-LD arrays of nodes/values so output does not depend on store order."""
+    if isinstance(value, dict):
+        return {k: _sorted_jsonld(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_sorted_jsonld(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return value
+
+
+def _longturtle(graph: Graph) -> str:
+    copy = bind_prefixes(Graph())
+    for triple in graph:
+        copy.add(triple)
+    return copy.serialize(format="longturtle")
+
+
+def _turtle_body(graph: Graph) -> str:
+    """Canonical Turtle (rdflib longturtle) of one graph, without its PREFIX lines."""
+    text = _longturtle(graph)
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("PREFIX ")).strip("\n")
+
+
+def trig(store: Store) -> str:
+    """TriG with graphs in IRI order, each graph's body in canonical longturtle form.
+
+    (rdflib's own TriG serialiser orders graphs and subjects by store order,
+    which is not stable across runs.)
+    """
+    lines = [f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(PREFIXES.items())]
+    for name in store.graph_names():
+        body = _turtle_body(store.graph(name))
+        lines.append(f"\n<{name}> {{\n" + "".join(f"    {line}" if line.strip() else line
+                                                     for line in body.splitlines(keepends=True)) + "\n}\n")
+    return "".join(lines)
+
+
+def render(store: Store) -> dict[Dump, bytes]:
+    """Serialise every dump to bytes (nothing is written)."""
+    ds = store.dataset
+    out: dict[Dump, bytes] = {}
+    out[Dump.TRIG] = trig(store).encode("utf-8")
+    nq = ds.serialize(format="nquads")
+    out[Dump.NQUADS] = ("".join(sorted(set(nq.splitlines(keepends=True))))).encode("utf-8")
+    out[Dump.TURTLE] = _longturtle(store.union()).encode("utf-8")
+    ctx = context()
+    raw = json.loads(ds.serialize(format="json-ld", context=ctx["@context"], auto_compact=True))
+    raw = _sorted_jsonld(raw)
+    raw["@context"] = ctx["@context"]
+    out[Dump.JSONLD] = (json.dumps(raw, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    out[Dump.CONTEXT] = (json.dumps(ctx, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    inferred = store.graph(iris.G.INFERRED)
+    if len(inferred):
+        out[Dump.INFERRED] = _longturtle(inferred).encode("utf-8")
+    sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {dump.value}\n" for dump, data in sorted(out.items(), key=lambda kv: kv[0].value))
+    out[Dump.SUMS] = sums.encode("utf-8")
+    return out
+
+
+def check(files: dict[Dump, bytes]) -> None:
+    """Re-read what is about to be published: TriG and N-Quads must hold the same quads."""
+    counts = {}
+    for dump, fmt in ((Dump.TRIG, pyoxigraph.RdfFormat.TRIG), (Dump.NQUADS, pyoxigraph.RdfFormat.N_QUADS)):
+        try:
+            counts[dump] = sum(1 for _ in pyoxigraph.parse(files[dump], format=fmt))
+        except SyntaxError as exc:  # pragma: no cover - would be a serialiser bug
+            raise KgError(f"{dump.value} does not re-parse: {exc}") from None
+    if counts[Dump.TRIG] != counts[Dump.NQUADS]:  # pragma: no cover
+        raise KgError(f"kg.trig has {counts[Dump.TRIG]} quads but kg.nq has {counts[Dump.NQUADS]}")
+
+
+def write_atomically(out_dir: Path, files: dict[Dump, bytes]) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    temps: dict[Path, str] = {}
+    try:
+        for dump, data in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{dump.value}.", suffix=".tmp", dir=out_dir)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            temps[out_dir / dump.value] = tmp
+            if Path(tmp).read_bytes() != data:  # pragma: no cover
+                raise KgError(f"{tmp}: re-read differs from what was written")
+    except BaseException:
+        for tmp in temps.values():
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for final, tmp in temps.items():
+        os.replace(tmp, final)
+    # a dump this build no longer produces (e.g. no inferred graph) must not linger
+    for dump in Dump:
+        if dump not in files:
+            (out_dir / dump.value).unlink(missing_ok=True)

@@ -1,0 +1,214 @@
+"""Canned queries: ``queries/<slug>.rq`` with a grlc-style header, run on pyoxigraph.
+
+Parameters are the query's ``?_name`` variables.  Values are bound by
+substitution (SPARQL SEP-0007, pyoxigraph's ``substitutions``), never spliced
+into the query text.  An entity parameter (``actor``, ``entity``, ``speaker``…)
+accepts a registry id or any label or alias; ``claim`` takes ``ARTICLE/CLAIM-ID``.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import enum
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import yaml
+
+from . import iris
+from .errors import InputError, KgError, Pos, UsageError
+
+QUERIES = Path(__file__).resolve().parent.parent / "queries"
+PARAM_RE = re.compile(r"[?$]_([A-Za-z][A-Za-z0-9_]*)")
+ENTITY_PARAMS = {"actor", "entity", "speaker", "addressee", "place", "issue"}
+IDENTIFIER = "http://purl.org/dc/terms/identifier"
+LABELS = ("http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2004/02/skos/core#altLabel")
+
+
+class Format(enum.Enum):
+    TABLE = "table"
+    CSV = "csv"
+    TSV = "tsv"
+    JSON = "json"
+
+
+@dataclass
+class CannedQuery:
+    slug: str
+    path: Path
+    text: str
+    summary: str
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    defaults: dict[str, str] = field(default_factory=dict)
+    params: list[str] = field(default_factory=list)
+
+
+def parse_header(path: Path, text: str) -> dict:
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#+"):
+            lines.append(line[2:].removeprefix(" "))
+        elif line.strip() and not line.startswith("#"):
+            break
+    try:
+        header = yaml.safe_load("\n".join(lines)) if lines else {}
+    except yaml.YAMLError as exc:
+        raise InputError(Pos(str(path)), f"the `#+` header is not valid YAML: {exc}", "write `#+ key: value` lines") from None
+    if not isinstance(header, dict):
+        raise InputError(Pos(str(path)), "the `#+` header must be `#+ key: value` lines", "start with `#+ summary: …`")
+    return header
+
+
+def load_query(path: Path) -> CannedQuery:
+    text = path.read_text(encoding="utf-8")
+    header = parse_header(path, text)
+    summary = header.get("summary")
+    if not isinstance(summary, str) or not summary.strip():
+        raise InputError(Pos(str(path), 1, 1), "the query has no `#+ summary:`", "add a one-line summary")
+    defaults: dict[str, str] = {}
+    for item in header.get("defaults") or []:
+        if not isinstance(item, dict):
+            raise InputError(Pos(str(path)), "`#+ defaults:` must be a list of `- name: value`", "e.g. `#+   - actor: putin`")
+        defaults.update({str(k): str(v) for k, v in item.items()})
+    params = sorted(set(PARAM_RE.findall(_strip_comments(text))))
+    return CannedQuery(path.stem, path, text, summary.strip(), str(header.get("description") or "").strip(),
+                       [str(t) for t in header.get("tags") or []], defaults, params)
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+def catalogue(directory: Path = QUERIES) -> dict[str, CannedQuery]:
+    return {p.stem: load_query(p) for p in sorted(directory.glob("*.rq"))}
+
+
+# ---------------------------------------------------------------- data
+
+def open_store(data: Path) -> ox.Store:
+    if not data.is_file():
+        raise UsageError(f"{data}: no built graph here — run `kg build` first (or pass --data)")
+    store = ox.Store()
+    fmt = ox.RdfFormat.from_extension(data.suffix.lstrip(".")) or ox.RdfFormat.N_QUADS
+    store.bulk_load(path=str(data), format=fmt)
+    return store
+
+
+def _entity_index(store: ox.Store) -> tuple[dict[str, str], dict[str, str]]:
+    ids, names = {}, {}
+    prefix = iris.DATASET + "entity/"
+    for q in store.quads_for_pattern(None, ox.NamedNode(IDENTIFIER), None, None):
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(prefix) and "/position/" not in q.subject.value:
+            ids[q.object.value] = q.subject.value
+    for label in LABELS:
+        for q in store.quads_for_pattern(None, ox.NamedNode(label), None, None):
+            if q.subject.value in ids.values():
+                names.setdefault(q.object.value.lower(), q.subject.value)
+    return ids, names
+
+
+def resolve(store: ox.Store, name: str, value: str) -> ox.NamedNode | ox.Literal:
+    if name in ENTITY_PARAMS:
+        ids, names = _entity_index(store)
+        if value in ids:
+            return ox.NamedNode(ids[value])
+        if value.lower() in names:
+            return ox.NamedNode(names[value.lower()])
+        if value.startswith(iris.DATASET + "entity/") and value in ids.values():
+            return ox.NamedNode(value)
+        near = difflib.get_close_matches(value, list(ids), n=5, cutoff=0.5)
+        near += [names[n] .rsplit("/", 1)[1] for n in difflib.get_close_matches(value.lower(), list(names), n=5, cutoff=0.6)]
+        near = list(dict.fromkeys(near))[:5]
+        hint = ("did you mean " + ", ".join(f"`{n}`" for n in near) + "?") if near else "run `kg entities` for the ids"
+        raise UsageError(f"--param {name}={value}: no entity with that id, label or alias — {hint}")
+    if name == "claim":
+        if value.startswith("https://"):
+            return ox.NamedNode(value)
+        art, _, cid = value.partition("/")
+        if not cid:
+            raise UsageError(f"--param claim={value}: write ARTICLE/CLAIM-ID, e.g. 000/griffin-letter-to-trump")
+        return ox.NamedNode(str(iris.claim(art, cid)))
+    return ox.Literal(value)
+
+
+def run(store: ox.Store, query: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None):
+    subs = {ox.Variable("_" + k): v for k, v in (bindings or {}).items()}
+    try:
+        return store.query(query, use_default_graph_as_union=True, substitutions=subs)
+    except SyntaxError as exc:
+        raise KgError(f"query does not parse: {exc}") from None
+
+
+def bind_params(cq: CannedQuery, store: ox.Store, given: dict[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
+    unknown = sorted(set(given) - set(cq.params))
+    if unknown:
+        accepted = ", ".join(cq.params) or "none"
+        raise UsageError(f"{cq.slug} has no parameter {', '.join(unknown)} (parameters: {accepted})")
+    values = {**cq.defaults, **given}
+    missing = [p for p in cq.params if p not in values]
+    if missing:
+        raise UsageError(f"{cq.slug} needs --param {missing[0]}=VALUE")
+    return {name: resolve(store, name, values[name]) for name in cq.params}
+
+
+# ---------------------------------------------------------------- output
+
+def _cell(term) -> str:
+    if term is None:
+        return ""
+    return term.value
+
+
+def _json_term(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def render(results, fmt: Format) -> str:
+    """Results as text.  Parameter variables (``?_name``) are bound, not answers: not shown."""
+    if isinstance(results, ox.QueryBoolean):
+        if fmt is Format.JSON:
+            return json.dumps({"head": {}, "boolean": bool(results)}) + "\n"
+        return ("true" if bool(results) else "false") + "\n"
+    if isinstance(results, ox.QueryTriples):
+        return results.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    names = [v.value for v in results.variables if not v.value.startswith("_")]
+    solutions = list(results)
+    if fmt is Format.JSON:
+        bindings = [{n: _json_term(sol[n]) for n in names if sol[n] is not None} for sol in solutions]
+        return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False, indent=1) + "\n"
+    rows = [[_cell(sol[v]) for v in names] for sol in solutions]
+    if fmt is Format.CSV:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(names)
+        writer.writerows(rows)
+        return buf.getvalue()
+    if fmt is Format.TSV:
+        clean = lambda s: s.replace("\t", " ").replace("\n", " ")  # noqa: E731
+        return "\n".join("\t".join(clean(c) for c in r) for r in [names, *rows]) + "\n"
+    return table(names, rows)
+
+
+def table(names: list[str], rows: list[list[str]], width: int = 60) -> str:
+    cut = lambda s: (s.replace("\n", " ")[: width - 1] + "…") if len(s) > width else s.replace("\n", " ")  # noqa: E731
+    cells = [[cut(c) for c in r] for r in rows]
+    widths = [max([len(n)] + [len(r[i]) for r in cells]) for i, n in enumerate(names)]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    out = [line(names), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out) + "\n"

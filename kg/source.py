@@ -1,0 +1,177 @@
+"""Strict YAML: a small node tree where every value keeps its file:line:col.
+
+PyYAML's event stream is turned into :class:`YMap`, :class:`YSeq` and
+:class:`YStr` nodes.  Everything stays a string (dates, numbers, booleans are
+interpreted later, by us, so YAML 1.1 surprises such as ``no`` -> False or
+``2017-07-07`` -> date cannot happen).  Anchors, aliases, explicit tags,
+duplicate keys, non-string keys and multiple documents are errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml import events
+
+from .errors import InputError, Pos
+
+
+@dataclass(frozen=True)
+class YStr:
+    value: str
+    pos: Pos
+    plain: bool = True  # written without quotes (so `null`, `~` and `` mean nothing)
+
+
+@dataclass(frozen=True)
+class YSeq:
+    items: list["Node"]
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class YMap:
+    # key -> (key node, value node), in file order
+    entries: dict[str, tuple[YStr, "Node"]] = field(default_factory=dict)
+    pos: Pos = Pos("")
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.entries
+
+    def get(self, key: str) -> "Node | None":
+        entry = self.entries.get(key)
+        return entry[1] if entry else None
+
+    def key_pos(self, key: str) -> Pos:
+        return self.entries[key][0].pos
+
+
+Node = YStr | YSeq | YMap
+
+
+def kind_name(node: Node) -> str:
+    return {YStr: "a scalar", YSeq: "a list", YMap: "a mapping"}[type(node)]
+
+
+def is_null(node: Node | None) -> bool:
+    return node is None or (isinstance(node, YStr) and node.plain and node.value in ("", "~", "null", "Null", "NULL"))
+
+
+def _pos(path: str, mark: yaml.Mark) -> Pos:
+    return Pos(path, mark.line + 1, mark.column + 1)
+
+
+def read_text(path: Path, display: str | None = None) -> str:
+    """Read a UTF-8 file, rejecting other encodings with a located error."""
+    display = display or str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(Pos(display), "file not found", "check the path") from None
+    except OSError as exc:
+        raise InputError(Pos(display), f"cannot read file: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise InputError(
+            Pos(display, line, col),
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            "save the file as UTF-8",
+        ) from None
+
+
+def parse(text: str, path: str) -> Node:
+    """Parse one YAML document into a position-carrying node tree."""
+    try:
+        stream = list(yaml.parse(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = _pos(path, mark) if mark else Pos(path)
+        raise InputError(pos, f"YAML syntax error: {exc.problem or exc.context}", "fix the YAML syntax") from None
+    builder = _Builder(path)
+    return builder.build(stream)
+
+
+def load(path: Path, display: str | None = None) -> Node:
+    display = display or str(path)
+    return parse(read_text(path, display), display)
+
+
+class _Builder:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.events: list[events.Event] = []
+        self.i = 0
+
+    def build(self, stream: list[events.Event]) -> Node:
+        self.events = stream
+        self.i = 0
+        self._expect(events.StreamStartEvent)
+        if isinstance(self._peek(), events.StreamEndEvent):
+            raise InputError(Pos(self.path, 1, 1), "the file is empty", "write a YAML mapping")
+        self._expect(events.DocumentStartEvent)
+        root = self._node()
+        self._expect(events.DocumentEndEvent)
+        nxt = self._peek()
+        if not isinstance(nxt, events.StreamEndEvent):
+            raise InputError(_pos(self.path, nxt.start_mark), "a second YAML document", "keep one document per file (remove `---`)")
+        return root
+
+    def _peek(self) -> events.Event:
+        return self.events[self.i]
+
+    def _expect(self, cls: type) -> events.Event:
+        ev = self.events[self.i]
+        if not isinstance(ev, cls):  # pragma: no cover - PyYAML guarantees the grammar
+            raise InputError(_pos(self.path, ev.start_mark), f"unexpected YAML {type(ev).__name__}")
+        self.i += 1
+        return ev
+
+    def _check_plain(self, ev: events.NodeEvent) -> None:
+        pos = _pos(self.path, ev.start_mark)
+        if isinstance(ev, events.AliasEvent):
+            raise InputError(pos, f"YAML alias *{ev.anchor} is not allowed", "write the value out in full")
+        if ev.anchor is not None:
+            raise InputError(pos, f"YAML anchor &{ev.anchor} is not allowed", "remove the anchor and write values out in full")
+        tag = getattr(ev, "tag", None)
+        if tag is not None:
+            raise InputError(pos, f"YAML tag {tag} is not allowed", "remove the tag; values are plain strings, lists and mappings")
+
+    def _node(self) -> Node:
+        ev = self.events[self.i]
+        self._check_plain(ev)
+        self.i += 1
+        pos = _pos(self.path, ev.start_mark)
+        if isinstance(ev, events.ScalarEvent):
+            return YStr(ev.value, pos, plain=ev.style is None)
+        if isinstance(ev, events.SequenceStartEvent):
+            items: list[Node] = []
+            while not isinstance(self._peek(), events.SequenceEndEvent):
+                items.append(self._node())
+            self.i += 1
+            return YSeq(items, pos)
+        if isinstance(ev, events.MappingStartEvent):
+            entries: dict[str, tuple[YStr, Node]] = {}
+            while not isinstance(self._peek(), events.MappingEndEvent):
+                key = self._node()
+                if not isinstance(key, YStr):
+                    raise InputError(key.pos, f"a mapping key must be a plain name, not {kind_name(key)}", "use a name such as `speaker:`")
+                if key.value == "<<":
+                    raise InputError(key.pos, "YAML merge keys (<<) are not allowed", "write the keys out in full")
+                value = self._node()
+                if key.value in entries:
+                    first = entries[key.value][0].pos
+                    raise InputError(
+                        key.pos,
+                        f"duplicate key `{key.value}` (first at line {first.line})",
+                        "keep one of them",
+                    )
+                entries[key.value] = (key, value)
+            self.i += 1
+            return YMap(entries, pos)
+        raise InputError(pos, f"unexpected YAML {type(ev).__name__}")  # pragma: no cover

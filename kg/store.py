@@ -1,0 +1,67 @@
+"""Graph access in one place: the in-memory rdflib Dataset the stages share.
+
+Stages receive a :class:`Store` and ask it for named graphs; nothing else
+creates datasets or binds prefixes, so a faster store can replace this one
+without touching the stages.
+"""
+
+from __future__ import annotations
+
+from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SDO, SH, SKOS, VANN, VOID, XSD
+
+from . import iris
+from .vocab import OA, SEM, HRR
+
+PREFIXES = {
+    "hrr": HRR._NS,
+    "hrkg": iris.DATASET,
+    "entity": iris.DATASET + "entity/",
+    "article": iris.DATASET + "article/",
+    "graph": iris.DATASET + "graph/",
+    "oa": OA,
+    "prov": PROV,
+    "schema": SDO,
+    "foaf": FOAF,
+    "skos": SKOS,
+    "sem": SEM,
+    "dcterms": DCTERMS,
+    "dcat": DCAT,
+    "void": VOID,
+    "vann": VANN,
+    "owl": OWL,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "sh": SH,
+}
+
+
+def bind_prefixes(graph: Graph) -> Graph:
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns, override=True, replace=True)
+    return graph
+
+
+class Store:
+    def __init__(self) -> None:
+        self.dataset = bind_prefixes(Dataset(default_union=True))
+
+    def graph(self, name: URIRef) -> Graph:
+        return self.dataset.graph(name)
+
+    def graph_names(self) -> list[URIRef]:
+        return sorted(g.identifier for g in self.dataset.graphs() if isinstance(g.identifier, URIRef)
+                      and len(g) and g.identifier != self.dataset.default_graph.identifier)
+
+    def union(self) -> Graph:
+        """All asserted triples in one graph (the inferred graph excluded)."""
+        out = bind_prefixes(Graph())
+        for name in self.graph_names():
+            if name != iris.G.INFERRED:
+                for t in self.graph(name):
+                    out.add(t)
+        return out
+
+    def __len__(self) -> int:
+        return sum(len(self.graph(n)) for n in self.graph_names())
