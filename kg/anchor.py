@@ -86,11 +86,32 @@ class Article:
     def _not_found(self, quote: str, within: Span | None) -> None:
         lo, hi = (within.start, within.end) if within else (0, len(self.text))
         hay, needle = self.folded[lo:hi], fold(quote)
-        m = difflib.SequenceMatcher(None, hay, needle, autojunk=False).find_longest_match(0, len(hay), 0, len(needle))
-        start = max(0, min(len(hay) - len(needle), m.a - m.b)) if m.size else 0
-        window = hay[start:start + len(needle)]
+        start, length = self._nearest(hay, needle)
+        window = hay[start:start + length]
         differs = next((i for i, (a, b) in enumerate(zip(window, needle)) if a != b), min(len(window), len(needle)))
-        raise QuoteNotFound(self.text[lo + start:lo + start + len(needle)], differs, lo + start)
+        raise QuoteNotFound(self.text[lo + start:lo + start + length], differs, lo + start)
+
+    @staticmethod
+    def _nearest(hay: str, needle: str, slack: int = 12) -> tuple[int, int]:
+        """The (start, length) of the passage of ``hay`` most like ``needle``.
+
+        Anchored on the longest common blocks, then the start and length are
+        tuned within ``slack`` characters to maximise difflib's ratio.
+        """
+        blocks = difflib.SequenceMatcher(None, hay, needle, autojunk=False).get_matching_blocks()
+        anchors = sorted({max(0, b.a - b.b) for b in sorted(blocks, key=lambda b: -b.size)[:4] if b.size})
+        best = (-1.0, 0, min(len(needle), len(hay)))
+        for anchor_start in anchors or [0]:
+            for start in range(max(0, anchor_start - slack), min(len(hay), anchor_start + slack) + 1):
+                for length in range(max(1, len(needle) - slack), len(needle) + slack + 1):
+                    window = hay[start:start + length]
+                    sm = difflib.SequenceMatcher(None, window, needle, autojunk=False)
+                    if sm.real_quick_ratio() <= best[0] or sm.quick_ratio() <= best[0]:
+                        continue
+                    ratio = sm.ratio()
+                    if ratio > best[0]:
+                        best = (ratio, start, length)
+        return best[1], best[2]
 
     def line_col(self, offset: int) -> tuple[int, int]:
         line = self.text.count("\n", 0, offset) + 1

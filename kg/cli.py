@@ -41,6 +41,18 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_entities(args) -> int:
+    seeds, display = _seeds(args)
+    from . import load
+    entities = load.load_entities(seeds / load.ENTITIES_FILE, f"{display}/{load.ENTITIES_FILE}")
+    for ent in entities.values():
+        if args.type and ent.type != args.type:
+            continue
+        aliases = f"  (also: {', '.join(ent.aliases)})" if ent.aliases else ""
+        print(f"{ent.id:34} {ent.type:15} {ent.label}{aliases}")
+    return 0
+
+
 def cmd_queries(args) -> int:
     for cq in q.catalogue().values():
         params = " ".join(f"{p}={cq.defaults[p]}" if p in cq.defaults else f"{p}=…" for p in cq.params)
@@ -92,6 +104,11 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default=str(DEFAULT_OUT), help="output directory (default: build/)")
     b.add_argument("--quiet", action="store_true", help="print the summary only, not the headline answer")
     b.set_defaults(func=cmd_build)
+
+    e = sub.add_parser("entities", help="list the entity registry: ids, types, labels, aliases")
+    e.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
+    e.add_argument("--type", help="only this type (Person, Organisation, GovernmentBody, NGO, Media, Group, Place, Issue, Event)")
+    e.set_defaults(func=cmd_entities)
 
     qs = sub.add_parser("queries", help="list the canned queries with their parameters")
     qs.set_defaults(func=cmd_queries)

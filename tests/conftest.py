@@ -1,0 +1,63 @@
+"""Shared fixtures: one real build of the seeds per test session, and small seed copies."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def built_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    assert cli.main(["build", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def store(built_dir) -> ox.Store:
+    st = ox.Store()
+    st.bulk_load(path=str(built_dir / "kg.nq"), format=ox.RdfFormat.N_QUADS)
+    return st
+
+
+PREFIXES = """
+PREFIX hrr: <https://hrkg.example.org/ontology/>
+PREFIX entity: <https://hrkg.example.org/chechnya-2017/entity/>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX schema: <https://schema.org/>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+
+
+def select(st: ox.Store, query: str) -> list[dict[str, str]]:
+    """Run a SELECT over the union of all graphs; rows as {var: lexical value}."""
+    res = st.query(PREFIXES + query, use_default_graph_as_union=True)
+    names = [v.value for v in res.variables]
+    return [{n: (s[n].value if s[n] is not None else None) for n in names} for s in res]
+
+
+def copy_seeds(dest: Path, annotations: tuple[str, ...] = ("000.yaml",)) -> Path:
+    """A seeds directory with the registry, all articles and the given annotation files."""
+    seeds = dest / "seeds"
+    (seeds / "annotations").mkdir(parents=True)
+    shutil.copytree(SEEDS / "articles", seeds / "articles")
+    for name in ("dataset.yaml", "entities.yaml"):
+        shutil.copy(SEEDS / name, seeds / name)
+    for name in annotations:
+        shutil.copy(SEEDS / "annotations" / name, seeds / "annotations" / name)
+    return seeds
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}

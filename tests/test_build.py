@@ -1,0 +1,150 @@
+"""The built graph: dumps, determinism, evidence selectors, provenance, IRIs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from kg import iris, load
+from kg.publish import Dump
+
+from conftest import ROOT, SEEDS, select
+
+
+def test_all_dumps_written_with_checksums(built_dir):
+    for dump in (Dump.TRIG, Dump.NQUADS, Dump.TURTLE, Dump.JSONLD, Dump.CONTEXT, Dump.SUMS):
+        assert (built_dir / dump.value).stat().st_size > 0, dump
+    for line in (built_dir / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256((built_dir / name).read_bytes()).hexdigest() == digest, name
+    assert not list(built_dir.glob(".*.tmp")), "temporary files left behind"
+
+
+def test_two_builds_are_byte_identical(tmp_path):
+    """Two separate processes (different hash seeds) give identical bytes."""
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-m", "kg.cli", "build", "--out", str(out), "--quiet"],
+                       check=True, cwd=ROOT, env=env, capture_output=True)
+        outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outs[0].keys() == outs[1].keys()
+    for name in outs[0]:
+        assert outs[0][name] == outs[1][name], f"{name} differs between two builds"
+
+
+def test_trig_and_nquads_hold_the_same_quads(built_dir):
+    trig = set(ox.parse(path=str(built_dir / "kg.trig"), format=ox.RdfFormat.TRIG))
+    nq = set(ox.parse(path=str(built_dir / "kg.nq"), format=ox.RdfFormat.N_QUADS))
+    assert len(trig) == len(nq) > 1000
+    assert trig == nq
+
+
+def test_nquads_are_sorted(built_dir):
+    lines = (built_dir / "kg.nq").read_text(encoding="utf-8").splitlines()
+    assert lines == sorted(lines)
+
+
+def test_turtle_is_the_asserted_union(built_dir):
+    ttl = set(ox.parse(path=str(built_dir / "kg.ttl"), format=ox.RdfFormat.TURTLE))
+    union = {ox.Triple(q.subject, q.predicate, q.object)
+             for q in ox.parse(path=str(built_dir / "kg.nq"), format=ox.RdfFormat.N_QUADS)
+             if q.graph_name.value != str(iris.G.INFERRED)}
+    assert ttl == union
+
+
+def test_jsonld_holds_the_same_quads_without_fetching_anything(built_dir):
+    doc = json.loads((built_dir / "kg.jsonld").read_text(encoding="utf-8"))
+    assert isinstance(doc["@context"], dict), "the context must be inline (no remote fetch)"
+    assert doc["@context"] == json.loads((built_dir / "context.jsonld").read_text())["@context"]
+    ds = rdflib.Dataset()
+    ds.parse(data=json.dumps(doc), format="json-ld")
+    nq = sum(1 for _ in ox.parse(path=str(built_dir / "kg.nq"), format=ox.RdfFormat.N_QUADS))
+    assert len(list(ds.quads((None, None, None, None)))) == nq
+
+
+def test_named_graphs(store):
+    names = {g.value for g in store.named_graphs()}
+    expected = {str(iris.G.ONTOLOGY), str(iris.G.ENTITIES), str(iris.G.PROVENANCE)}
+    expected |= {str(iris.G.article(p.stem)) for p in (SEEDS / "annotations").glob("*.yaml")}
+    assert names == expected
+
+
+def test_every_selector_selects_its_exact_quote(store):
+    rows = select(store, """
+        SELECT ?claim ?exact ?prefix ?suffix ?start ?end ?text WHERE {
+          ?claim hrr:evidence ?ann .
+          ?ann oa:hasTarget ?t . ?t oa:hasSource ?article ;
+             oa:hasSelector ?q, ?p .
+          ?q a oa:TextQuoteSelector ; oa:exact ?exact ; oa:prefix ?prefix ; oa:suffix ?suffix .
+          ?p a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end .
+          ?article schema:text ?text .
+        }""")
+    assert len(rows) > 200
+    for r in rows:
+        start, end, text = int(r["start"]), int(r["end"]), r["text"]
+        assert text[start:end] == r["exact"], r["claim"]
+        assert text[:start].endswith(r["prefix"]) and text[end:].startswith(r["suffix"]), r["claim"]
+
+
+def test_article_text_in_graph_is_the_file_verbatim(store):
+    for r in select(store, "SELECT ?id ?text WHERE { ?a a hrr:Article ; dcterms:identifier ?id ; schema:text ?text }"):
+        ann = load.source.parse((SEEDS / "annotations" / f"{r['id']}.yaml").read_text(encoding="utf-8"), "x")
+        file = ann.get("article").get("file").value
+        assert (SEEDS / "articles" / file).read_text(encoding="utf-8") == r["text"]
+
+
+def test_every_claim_has_evidence_article_and_its_own_graph(store):
+    rows = select(store, """
+        SELECT ?claim (COUNT(DISTINCT ?ann) AS ?n) (SAMPLE(?g) AS ?graph) (SAMPLE(?art) AS ?article) WHERE {
+          GRAPH ?g { ?claim a ?cls ; hrr:statedIn ?art }
+          OPTIONAL { ?claim hrr:evidence ?ann }
+        } GROUP BY ?claim""")
+    assert len(rows) > 100
+    for r in rows:
+        assert int(r["n"]) >= 1, r["claim"]
+        key = r["article"].rsplit("/", 1)[1]
+        assert r["graph"] == str(iris.G.article(key)), r["claim"]
+        assert r["claim"].startswith(f"{iris.DATASET}article/{key}/claim/")
+
+
+def test_provenance_names_files_and_their_sha256(store):
+    rows = select(store, """
+        SELECT ?graph ?path ?sha ?when ?who WHERE {
+          GRAPH <%s> {
+            ?graph prov:wasDerivedFrom ?file ; prov:generatedAtTime ?when ; prov:wasAttributedTo ?who .
+            ?file dcterms:identifier ?path ; hrr:sha256 ?sha .
+          }
+        }""" % iris.G.PROVENANCE)
+    graphs = {r["graph"] for r in rows}
+    assert {str(iris.G.ONTOLOGY), str(iris.G.ENTITIES)} <= graphs
+    assert sum(g.startswith(f"{iris.DATASET}graph/article/") for g in graphs) == len(list((SEEDS / "annotations").glob("*.yaml")))
+    for r in rows:
+        assert hashlib.sha256((ROOT / r["path"]).read_bytes()).hexdigest() == r["sha"], r["path"]
+        assert r["when"].endswith("T00:00:00Z") or r["when"].endswith("T00:00:00+00:00")
+
+
+def test_all_minted_iris_are_https_under_the_base(store):
+    for q in store:
+        for term in (q.subject, q.object):
+            if isinstance(term, ox.BlankNode):
+                raise AssertionError(f"blank node in the graph: {q}")
+        if isinstance(q.subject, ox.NamedNode) and "hrkg" in q.subject.value:
+            assert q.subject.value.startswith(iris.BASE), q.subject
+
+
+def test_entities_are_described_only_in_the_entity_graph(store):
+    rows = select(store, f"""
+        SELECT DISTINCT ?g ?e WHERE {{
+          GRAPH ?g {{ ?e rdfs:label ?l }}
+          FILTER(STRSTARTS(STR(?e), "{iris.DATASET}entity/") && ?g != <{iris.G.ENTITIES}>)
+        }}""")
+    assert rows == []
