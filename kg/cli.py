@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from . import __version__, build as builder, query as q
+from . import __version__, build as builder, iris, query as q
 from .errors import InputErrors, KgError
 
 DEFAULT_OUT = Path("build")
@@ -28,8 +28,11 @@ def cmd_build(args) -> int:
     built = builder.build(seeds, out, display)
     ds, store = built.dataset, built.store
     kinds = Counter(c.type for a in ds.articles for c in a.claims)
+    inferred = len(store.graph(iris.G.INFERRED))
+    warnings = len(built.report.results) if built.report else 0
     print(f"built {out}/: {len(store)} quads in {len(store.graph_names())} named graphs "
-          f"({len(ds.articles)} articles, {sum(kinds.values())} claims, {len(ds.entities)} entities)")
+          f"({len(ds.articles)} articles, {sum(kinds.values())} claims, {len(ds.entities)} entities; "
+          f"{inferred} inferred triples; validation: conforms, {warnings} warning{'s' if warnings != 1 else ''})")
     print("claims by type: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
     if not args.quiet:
         print()

@@ -290,11 +290,15 @@ class ArticleLoader:
                 basis = Basis.INFERRED if note else Basis.STATED
                 pnode = pf.get("entity")
             publisher = Publisher(self.ref(pnode, "publisher", frozenset({"Media"})), basis, note)
+        title, title_note = f.get("title"), None
+        if isinstance(title, YMap):
+            tf = Fields(title, "`title`", ["value", "inferred"], ["value", "inferred"])
+            title, title_note = tf.get("value"), tf.text("inferred")
         published = parse_date(f.get("published"), "published")
         annotated = parse_date(f.get("annotated_on"), "annotated_on")
         if annotated.precision is not Precision.DAY:
             raise InputError(f.get("annotated_on").pos, "`annotated_on` must be a full date", "write YYYY-MM-DD")
-        return Article(key, fname, sha, text, f.text("title"), publisher, published, f.text("curator"),
+        return Article(key, fname, sha, text, as_text(title, "title").strip(), title_note, publisher, published, f.text("curator"),
                        annotated.lexical, display, [], node.pos)
 
     def ref(self, node: Node, key: str, types: frozenset[str]) -> str:

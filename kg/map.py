@@ -80,6 +80,9 @@ def map_article(store: Store, art: Article) -> None:
     g.add((node, RDF.type, HRR.Article))
     g.add((node, DCTERMS.identifier, Literal(art.key)))
     g.add((node, DCTERMS.title, Literal(art.title, lang="en")))
+    g.add((node, HRR.titleBasis, HRR[(Basis.INFERRED if art.title_note else Basis.STATED).value]))
+    if art.title_note:
+        g.add((node, HRR.titleNote, Literal(art.title_note)))
     g.add((node, SDO.text, Literal(art.text)))
     _date(g, node, art.published, SDO.datePublished)
     if art.publisher:

@@ -170,6 +170,7 @@ CLAIM_TYPES: dict[str, ClaimType] = {ct.name: ct for ct in (
     ), "a meeting of two or more actors"),
     _ct("event", "Action", HAPPENING + (
         F("agent", Kind.ENTITIES, "agent", types=ACTOR_TYPES),
+        F("addressee", Kind.ENTITIES, "addressee", types=ACTOR_TYPES),
     ), "something an actor did that no other type covers"),
     _ct("investigation", "Investigation", HAPPENING + (
         F("agent", Kind.ENTITIES, "agent", types=ACTOR_TYPES),
@@ -219,6 +220,8 @@ REQUEST_FIELDS = (
     F("about", Kind.ENTITIES, "about", types={"Issue"}),
     F("description", Kind.TEXT, "description", required=True),
     F("quoted", Kind.QUOTES, "quotedWords"),
+    F("note", Kind.TEXT, "curatorNote"),
+    F("inferred", Kind.TEXT, "inferenceNote"),
 )
 ENUMS["act"] = {k: v[0] for k, v in ACTS.items()}
 
@@ -330,6 +333,7 @@ class Article:
     sha256: str
     text: str
     title: str
+    title_note: str | None     # set when a curator supplied the title (the text has none)
     publisher: Publisher | None
     published: DateValue
     curator: str

@@ -25,7 +25,7 @@ from .errors import InputError, KgError, Pos, UsageError
 
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
 PARAM_RE = re.compile(r"[?$]_([A-Za-z][A-Za-z0-9_]*)")
-ENTITY_PARAMS = {"actor", "entity", "speaker", "addressee", "place", "issue"}
+ENTITY_PARAMS = {"actor", "entity", "speaker", "addressee", "place", "issue", "occasion"}
 IDENTIFIER = "http://purl.org/dc/terms/identifier"
 LABELS = ("http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2004/02/skos/core#altLabel")
 

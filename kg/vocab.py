@@ -152,6 +152,9 @@ class HRR(DefinedNamespace):
     statedIn: URIRef
     subject: URIRef
     supports: URIRef
+    titleBasis: URIRef
+    titleNote: URIRef
+    urgedToRaiseIssueWith: URIRef
     value: URIRef
     victims: URIRef
     wording: URIRef

@@ -1,0 +1,74 @@
+"""OWL 2 RL inference (owlrl) into its own named graph, plus conditional rules.
+
+The closure is computed over the asserted ontology, entity, article and
+addition graphs.  Kept: new triples about the dataset's own resources (the
+ontology's own closure, owl:sameAs reflexivity and owl:Thing typing are noise
+to a consumer).  owlrl reports inconsistencies as ``err:`` triples; those
+become an :class:`InconsistencyError` and never reach a dump.  Conditions OWL RL
+cannot express (e.g. only speech acts that occurred) are CONSTRUCT queries in
+``ontology/rules/``, run on the closure and also kept in the inferred graph.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import owlrl
+from owlrl.Namespaces import ERRNS
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF, RDFS
+
+from . import iris
+from .errors import InconsistencyError
+from .store import Store
+
+RULES = Path(__file__).resolve().parent.parent / "ontology" / "rules"
+_NOISE_TYPES = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual}
+
+
+def _asserted(store: Store) -> Graph:
+    g = Graph()
+    for name in store.graph_names():
+        if name not in (iris.G.PROVENANCE, iris.G.INFERRED):
+            for t in store.graph(name):
+                g.add(t)
+    return g
+
+
+def closure(store: Store) -> tuple[Graph, set]:
+    g = _asserted(store)
+    asserted = set(g)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(g)
+    errors = sorted(str(o) for s in g.subjects(RDF.type, ERRNS.ErrorMessage) for o in g.objects(s, ERRNS.error))
+    if errors:
+        raise InconsistencyError("OWL RL reasoning found the graph inconsistent:\n  " + "\n  ".join(errors))
+    return g, asserted
+
+
+def _keep(triple) -> bool:
+    s, p, o = triple
+    if not (isinstance(s, URIRef) and str(s).startswith(iris.DATASET)):
+        return False
+    if p == OWL.sameAs and s == o:
+        return False
+    if p == RDF.type and o in _NOISE_TYPES:
+        return False
+    return True
+
+
+def rules(directory: Path = RULES) -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.rq"))}
+
+
+def infer(store: Store) -> Graph:
+    """Fill the inferred graph; returns it."""
+    g, asserted = closure(store)
+    inferred = store.graph(iris.G.INFERRED)
+    for t in g:
+        if t not in asserted and _keep(t):
+            inferred.add(t)
+    for text in rules().values():
+        for t in g.query(text):
+            if t not in asserted:
+                inferred.add(t)
+    return inferred

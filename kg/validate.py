@@ -1,0 +1,275 @@
+"""Validation: SHACL shapes (pyshacl) and "must return no rows" SPARQL checks.
+
+Runs on the asserted graphs, before inference.  Every result is traced back to
+where it came from: the YAML ``path:line:col`` of the claim, quote or entity
+that produced the focus node, or the Turtle file and subject.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import pyshacl
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, SH
+
+from . import iris
+from .errors import Pos
+from .model import Dataset
+from .store import Store, bind_prefixes
+
+ROOT = Path(__file__).resolve().parent.parent
+SHAPES = ROOT / "ontology" / "shapes.ttl"
+CHECKS = ROOT / "queries" / "checks"
+HRS = Namespace(iris.ONTOLOGY + "shapes/")
+
+
+class Severity(enum.Enum):
+    VIOLATION = "Violation"
+    WARNING = "Warning"
+    INFO = "Info"
+
+    @classmethod
+    def of(cls, term) -> "Severity":
+        return {SH.Violation: cls.VIOLATION, SH.Warning: cls.WARNING, SH.Info: cls.INFO}.get(term, cls.VIOLATION)
+
+
+class ReportFormat(enum.Enum):
+    TEXT = "text"
+    TTL = "ttl"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class Result:
+    severity: Severity
+    message: str
+    focus: str
+    path: str | None
+    value: str | None
+    source: str           # the shape or check that fired
+    where: str = ""       # file:line:col (or file + subject) the focus node came from
+
+    def key(self) -> tuple:
+        return (self.severity, self.message, self.focus, self.path, self.value, self.source)
+
+
+@dataclass
+class Report:
+    results: list[Result] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[Result]:
+        return [r for r in self.results if r.severity is Severity.VIOLATION]
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    def minus(self, other: "Report") -> "Report":
+        """Results not in ``other`` (what an addition breaks or introduces)."""
+        seen = {r.key() for r in other.results}
+        return Report([r for r in self.results if r.key() not in seen])
+
+
+# ---------------------------------------------------------------- tracing
+
+class Tracer:
+    """Maps IRIs to the place in the seeds that produced them."""
+
+    def __init__(self) -> None:
+        self.places: dict[str, str] = {}
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset, turtle: dict[str, str] | None = None) -> "Tracer":
+        t = cls()
+        for ent in ds.entities.values():
+            t.places[str(iris.entity(ent.id))] = str(ent.pos)
+            for pos in ent.positions.values():
+                t.places[str(iris.position(ent.id, pos.key))] = str(pos.pos)
+        for art in ds.articles:
+            t.places[str(iris.article(art.key))] = str(art.pos)
+            for claim in art.claims:
+                for c in [claim, *claim.values.get("requests", [])]:
+                    node = iris.claim(art.key, c.id)
+                    t.places[str(node)] = str(c.pos)
+                for n, q in enumerate(claim.evidence, 1):
+                    t.places[str(iris.sub(iris.claim(art.key, claim.id), "evidence", n))] = str(q.pos)
+        for subject, where in (turtle or {}).items():
+            t.places.setdefault(subject, where)
+        return t
+
+    def where(self, focus: str) -> str:
+        node = focus
+        while node:
+            if node in self.places:
+                return self.places[node]
+            if "/" not in node.removeprefix("https://"):
+                break
+            node = node.rsplit("/", 1)[0]
+        return ""
+
+
+# ---------------------------------------------------------------- SHACL
+
+def shapes_graph() -> Graph:
+    return Graph().parse(SHAPES, format="turtle")
+
+
+def shacl(data: Graph, tracer: Tracer) -> tuple[Report, Graph]:
+    shapes = shapes_graph()
+    conforms, report_graph, _ = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
+    )
+    results = []
+    for node in report_graph.subjects(RDF.type, SH.ValidationResult):
+        get = lambda p: report_graph.value(node, p)  # noqa: E731
+        focus, path, value = get(SH.focusNode), get(SH.resultPath), get(SH.value)
+        source = get(SH.sourceShape)
+        message = get(SH.resultMessage) or ""
+        results.append(Result(
+            Severity.of(get(SH.resultSeverity)), str(message), str(focus),
+            _short(path), None if value is None else str(value),
+            _shape_name(shapes, source, get(SH.sourceConstraintComponent)),
+            tracer.where(str(focus)),
+        ))
+    return Report(sorted(results, key=_order)), report_graph
+
+
+def _shape_name(g: Graph, shape, component) -> str:
+    """A stable name for the shape that fired (property shapes are blank nodes)."""
+    if isinstance(shape, URIRef):
+        return _short(shape)
+    parent = next(iter(g.subjects(SH.property, shape)), None) if shape is not None else None
+    path = g.value(shape, SH.path) if shape is not None else None
+    base = _short(parent) if isinstance(parent, URIRef) else "shape"
+    return f"{base}/{_short(path)}/{_short(component).removeprefix('sh:')}" if path is not None else base
+
+
+def _short(term) -> str | None:
+    if term is None:
+        return None
+    text = str(term)
+    for prefix, ns in (("hrs:", str(HRS)), ("hrr:", iris.ONTOLOGY), ("sh:", str(SH)), ("oa:", "http://www.w3.org/ns/oa#"),
+                       ("rdfs:", "http://www.w3.org/2000/01/rdf-schema#"), ("schema:", "https://schema.org/"),
+                       ("dcterms:", "http://purl.org/dc/terms/"), ("skos:", "http://www.w3.org/2004/02/skos/core#")):
+        if text.startswith(ns):
+            return prefix + text[len(ns):]
+    return text
+
+
+def _order(r: Result) -> tuple:
+    return (r.where.split(":")[0], _line(r.where), r.severity.value, r.focus, r.message, r.path or "", r.value or "")
+
+
+def _line(where: str) -> int:
+    parts = where.split(":")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+
+
+# ---------------------------------------------------------------- SPARQL checks
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    summary: str
+    severity: Severity
+    text: str
+
+
+def checks(directory: Path = CHECKS) -> list[Check]:
+    from .query import parse_header
+    out = []
+    for path in sorted(directory.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        header = parse_header(path, text)
+        out.append(Check(path.stem, str(header.get("summary", path.stem)),
+                         Severity(str(header.get("severity", "Violation")).capitalize()), text))
+    return out
+
+
+def to_oxigraph(store: Store) -> ox.Store:
+    st = ox.Store()
+    data = store.dataset.serialize(format="nquads").encode("utf-8")
+    st.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+    return st
+
+
+def run_checks(st: ox.Store, tracer: Tracer, only: list[Check] | None = None) -> Report:
+    """Each check SELECTs ?focus (and optionally ?value, ?message); any row is a result."""
+    results = []
+    for check in only if only is not None else checks():
+        solutions = st.query(check.text, use_default_graph_as_union=True)
+        names = {v.value for v in solutions.variables}
+        for row in solutions:
+            focus = row["focus"].value if "focus" in names and row["focus"] is not None else ""
+            value = row["value"].value if "value" in names and row["value"] is not None else None
+            results.append(Result(check.severity, check.summary, focus, None, value, f"check:{check.name}", tracer.where(focus)))
+    return Report(sorted(results, key=_order))
+
+
+# ---------------------------------------------------------------- the whole
+
+def validate(store: Store, tracer: Tracer) -> tuple[Report, Graph]:
+    data = store.union()
+    report, graph = shacl(data, tracer)
+    extra = run_checks(to_oxigraph(store), tracer)
+    for r in extra.results:
+        _add_check_result(graph, r)
+    return Report(sorted(report.results + extra.results, key=_order)), graph
+
+
+def _add_check_result(g: Graph, r: Result) -> None:
+    node = BNode()
+    report = next(iter(g.subjects(RDF.type, SH.ValidationReport)))
+    g.add((report, SH.result, node))
+    g.add((node, RDF.type, SH.ValidationResult))
+    g.add((node, SH.resultSeverity, SH[r.severity.value]))
+    g.add((node, SH.focusNode, URIRef(r.focus)))
+    g.add((node, SH.resultMessage, Literal(r.message)))
+    g.add((node, SH.sourceConstraint, URIRef(str(HRS) + "check/" + r.source.removeprefix("check:"))))
+    if r.value is not None:
+        g.add((node, SH.value, Literal(r.value)))
+    if r.severity is Severity.VIOLATION:
+        g.set((report, SH.conforms, Literal(False)))
+
+
+# ---------------------------------------------------------------- output
+
+def render(report: Report, fmt: ReportFormat, graph: Graph | None = None) -> str:
+    if fmt is ReportFormat.TTL:
+        g = bind_prefixes(Graph())
+        for t in graph or Graph():
+            g.add(t)
+        g.bind("hrs", HRS)
+        return g.serialize(format="turtle")
+    if fmt is ReportFormat.JSON:
+        return json.dumps({
+            "conforms": report.conforms,
+            "results": [{"severity": r.severity.value, "message": r.message, "where": r.where, "focus": r.focus,
+                         "path": r.path, "value": r.value, "source": r.source} for r in report.results],
+        }, indent=1, ensure_ascii=False) + "\n"
+    lines = []
+    current = None
+    for r in report.results:
+        file = r.where.split(":")[0] if r.where else "(no source)"
+        if file != current:
+            lines.append(f"{file}")
+            current = file
+        detail = f" [{r.path}]" if r.path else ""
+        value = f" (value: {_clip(r.value)})" if r.value is not None else ""
+        lines.append(f"  {r.where or r.focus}: {r.severity.value.lower()}: {r.message}{detail}{value}")
+        lines.append(f"      focus {r.focus}   ({r.source})")
+    n_v, n_w = len(report.violations), len(report.results) - len(report.violations)
+    verdict = "conforms" if report.conforms else "does not conform"
+    lines.append(f"{verdict}: {n_v} violation{'s' if n_v != 1 else ''}, {n_w} warning{'s' if n_w != 1 else ''}")
+    return "\n".join(lines) + "\n"
+
+
+def _clip(text: str, n: int = 80) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= n else text[: n - 1] + "…"
