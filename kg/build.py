@@ -23,30 +23,34 @@ class Built:
     report: validate.Report | None = None
 
 
-def graph(seeds: Path = SEEDS, display_root: str | None = None) -> Built:
+def sources(seeds: Path | load.Sources = SEEDS, display_root: str | None = None) -> load.Sources:
+    return seeds if isinstance(seeds, load.Sources) else load.Sources.of(seeds, display_root)
+
+
+def graph(seeds: Path | load.Sources = SEEDS, display_root: str | None = None) -> Built:
     """Load the seeds and map them to the asserted named graphs (nothing written)."""
-    ds = load.load_seeds(seeds, display_root)
+    src = sources(seeds, display_root)
+    ds = load.load_seeds(src)
     store = Store()
     mapper.map_dataset(store, ds, ONTOLOGY)
     provenance.describe_graphs(
         store.graph(iris.G.PROVENANCE), ds,
-        entities_sha256=load.file_sha256(seeds / load.ENTITIES_FILE),
+        entities_sha256=load.file_sha256(src.seeds / load.ENTITIES_FILE),
         ontology_sha256=load.file_sha256(ONTOLOGY),
     )
     return Built(ds, store)
 
 
-def checked(built: Built) -> Built:
-    """Validate the asserted graphs; violations stop the pipeline."""
-    report, _ = validate.validate(built.store, validate.Tracer.from_dataset(built.dataset))
-    built.report = report
-    if not report.conforms:
-        raise NotConforming(validate.render(report, validate.ReportFormat.TEXT).rstrip())
+def validated(built: Built) -> Built:
+    """Attach the validation report of the asserted graphs."""
+    built.report, _ = validate.validate(built.store, validate.Tracer.from_dataset(built.dataset, built.store))
     return built
 
 
-def build(seeds: Path = SEEDS, out: Path = ROOT / "build", display_root: str | None = None) -> Built:
-    built = checked(graph(seeds, display_root))
+def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", display_root: str | None = None) -> Built:
+    built = validated(graph(seeds, display_root))
+    if not built.report.conforms:
+        raise NotConforming(validate.render(built.report, validate.ReportFormat.TEXT).rstrip())
     infer.infer(built.store)
     files = publish.render(built.store)
     publish.check(files)

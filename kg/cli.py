@@ -11,8 +11,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from . import __version__, build as builder, iris, query as q
-from .errors import InputErrors, KgError
+from . import __version__, build as builder, curate, iris, query as q, validate
+from .errors import InputError, InputErrors, KgError
 
 DEFAULT_OUT = Path("build")
 
@@ -41,6 +41,26 @@ def cmd_build(args) -> int:
         cq = q.catalogue()["who-raised-the-issue-with"]
         results = q.run(store_, cq.text, q.bind_params(cq, store_, {"actor": "putin"}))
         sys.stdout.write(q.render(results, q.Format.TABLE))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    seeds, display = _seeds(args)
+    outcome = curate.check(seeds, display, args.additions)
+    fmt = validate.ReportFormat(args.format)
+    sys.stdout.write(validate.render(outcome.report, fmt, outcome.graph if fmt is validate.ReportFormat.TTL else None))
+    return 0 if outcome.conforms else 1
+
+
+def cmd_add(args) -> int:
+    curate.usage_check(args.additions)
+    seeds, display = _seeds(args)
+    outcome, written = curate.add(seeds, display, args.additions, Path(args.out))
+    sys.stdout.write(validate.render(outcome.report, validate.ReportFormat.TEXT))
+    if not outcome.conforms:
+        print("rejected: nothing was changed in the seeds or the dumps", file=sys.stderr)
+        return 1
+    print(f"added: {', '.join(written)}; rebuilt {args.out}/")
     return 0
 
 
@@ -108,6 +128,19 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quiet", action="store_true", help="print the summary only, not the headline answer")
     b.set_defaults(func=cmd_build)
 
+    v = sub.add_parser("validate", help="validate the seeds, or additions together with them")
+    v.add_argument("additions", nargs="*", metavar="ADDITION",
+                   help="annotation/registry YAML, article .txt or Turtle .ttl files to check with the seeds")
+    v.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
+    v.add_argument("--format", choices=[f.value for f in validate.ReportFormat], default="text")
+    v.set_defaults(func=cmd_validate)
+
+    a = sub.add_parser("add", help="apply additions to the seeds, only if they conform, and rebuild")
+    a.add_argument("additions", nargs="+", metavar="ADDITION")
+    a.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
+    a.add_argument("--out", default=str(DEFAULT_OUT), help="dumps to rebuild (default: build/)")
+    a.set_defaults(func=cmd_add)
+
     e = sub.add_parser("entities", help="list the entity registry: ids, types, labels, aliases")
     e.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
     e.add_argument("--type", help="only this type (Person, Organisation, GovernmentBody, NGO, Media, Group, Place, Issue, Event)")
@@ -134,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         for err in exc.errors:
             print(f"error: {err}", file=sys.stderr)
         print(f"{len(exc.errors)} error{'s' if len(exc.errors) != 1 else ''}; nothing was written", file=sys.stderr)
+        return exc.exit_code
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KgError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -70,3 +70,7 @@ class G:
     @staticmethod
     def article(key: str) -> URIRef:
         return URIRef(f"{DATASET}graph/article/{_seg(key)}")
+
+    @staticmethod
+    def addition(name: str) -> URIRef:
+        return URIRef(f"{DATASET}graph/addition/{_seg(name)}")

@@ -10,6 +10,7 @@ import datetime as dt
 import difflib
 import hashlib
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from .errors import InputError, InputErrors, Pos
 from .model import (
     ACTOR_TYPES, ACTS, CLAIM_TYPES, ENTITY_TYPES, ENUMS, REQUEST_FIELDS,
     Article, Basis, Claim, Count, Dataset, DateValue, Entity, FieldSpec, Kind,
-    Position, Precision, Publisher, Quote,
+    Position, Precision, Publisher, Quote, TurtleFile,
 )
 from .source import YMap, YSeq, YStr, Node, is_null, kind_name
 
@@ -32,6 +33,7 @@ ENTITIES_FILE = "entities.yaml"
 DATASET_FILE = "dataset.yaml"
 ARTICLES_DIR = "articles"
 ANNOTATIONS_DIR = "annotations"
+ADDITIONS_DIR = "additions"
 
 
 # ---------------------------------------------------------------- helpers
@@ -125,7 +127,7 @@ ENTITY_KEYS = ["type", "label", "aliases", "description", "wikidata", "located_i
                "part_of", "members", "member_count", "broader", "positions"]
 
 
-def load_entities(path: Path, display: str) -> dict[str, Entity]:
+def load_entities(path: Path, display: str, check_refs: bool = True) -> dict[str, Entity]:
     root = source.load(path, display)
     if not isinstance(root, YMap):
         raise InputError(root.pos, "the registry must be a mapping of entity ids to entries",
@@ -137,7 +139,7 @@ def load_entities(path: Path, display: str) -> dict[str, Entity]:
             entities[eid] = _entity(eid, knode, node)
         except InputError as exc:
             errors.append(exc)
-    if not errors:
+    if not errors and check_refs:
         errors.extend(_check_registry_refs(entities))
     if errors:
         raise InputErrors(errors)
@@ -217,9 +219,9 @@ ARTICLE_KEYS = ["file", "sha256", "title", "publisher", "published", "curator", 
 
 
 class ArticleLoader:
-    def __init__(self, seeds: Path, display_root: str, entities: dict[str, Entity]) -> None:
-        self.seeds = seeds
-        self.root = display_root
+    def __init__(self, src: "Sources", entities: dict[str, Entity]) -> None:
+        self.src = src
+        self.root = src.root
         self.entities = entities
         self.names = sorted(entities)
         self.by_name: dict[str, str] = {}
@@ -227,8 +229,8 @@ class ArticleLoader:
             for name in ent.names:
                 self.by_name.setdefault(name.lower(), ent.id)
 
-    def load(self, path: Path) -> Article:
-        display = f"{self.root}/{ANNOTATIONS_DIR}/{path.name}"
+    def load(self, path: Path, display: str | None = None) -> Article:
+        display = display or f"{self.root}/{ANNOTATIONS_DIR}/{path.name}"
         key = path.stem
         root = source.load(path, display)
         if not KEY_RE.match(key):
@@ -264,22 +266,21 @@ class ArticleLoader:
         f = Fields(node, "`article`", ARTICLE_KEYS, ["file", "sha256", "title", "published", "curator", "annotated_on"])
         fname = f.text("file")
         fnode = f.get("file")
-        apath = self.seeds / ARTICLES_DIR / fname
         if "/" in fname or "\\" in fname or fname.startswith("."):
             raise InputError(fnode.pos, f"article file {fname!r} must be a plain file name", f"put the file in {self.root}/{ARTICLES_DIR}/ and name it only")
-        if not apath.is_file():
-            present = sorted(p.name for p in (self.seeds / ARTICLES_DIR).glob("*.txt"))
+        if fname not in self.src.articles:
             raise InputError(fnode.pos, f"article file {self.root}/{ARTICLES_DIR}/{fname} does not exist",
-                             suggest(fname, present, "article files"))
+                             suggest(fname, sorted(self.src.articles), "article files"))
+        apath, adisplay = self.src.articles[fname]
         sha = f.text("sha256").strip().lower()
         if not SHA_RE.match(sha):
-            raise InputError(f.get("sha256").pos, "`sha256` is not 64 hexadecimal digits", f"run `sha256sum {self.root}/{ARTICLES_DIR}/{fname}`")
+            raise InputError(f.get("sha256").pos, "`sha256` is not 64 hexadecimal digits", f"run `sha256sum {adisplay}`")
         actual = file_sha256(apath)
         if actual != sha:
             raise InputError(f.get("sha256").pos,
-                             f"{self.root}/{ARTICLES_DIR}/{fname} has changed: its sha256 is {actual}, the annotation records {sha}",
+                             f"{adisplay} has changed: its sha256 is {actual}, the annotation records {sha}",
                              "articles are never edited: restore the original text (annotations are anchored to it)")
-        text = source.read_text(apath, f"{self.root}/{ARTICLES_DIR}/{fname}")
+        text = source.read_text(apath, adisplay)
         publisher = None
         if f.get("publisher") is not None:
             pnode = f.get("publisher")
@@ -321,7 +322,7 @@ class _ClaimContext:
         self.loader = loader
         self.art = art
         self.doc = anchor.Article(art.text)
-        self.article_display = f"{loader.root}/{ARTICLES_DIR}/{art.file}"
+        self.article_display = loader.src.articles[art.file][1]
         self.claim_refs: list[tuple[YStr, str]] = []
 
     def claim(self, node: Node) -> Claim:
@@ -490,19 +491,61 @@ def _short(text: str, n: int = 90) -> str:
 
 # ---------------------------------------------------------------- the seeds
 
-def load_seeds(seeds: Path, display_root: str | None = None, only: list[Path] | None = None) -> Dataset:
-    """Load dataset.yaml, the registry and every annotation file under ``seeds``."""
-    root = display_root or str(seeds)
-    if not seeds.is_dir():
-        raise InputError(Pos(root), "seeds directory not found", "pass --seeds DIR pointing at a seeds/ folder")
-    meta = load_dataset_meta(seeds / DATASET_FILE, f"{root}/{DATASET_FILE}")
-    entities = load_entities(seeds / ENTITIES_FILE, f"{root}/{ENTITIES_FILE}")
-    loader = ArticleLoader(seeds, root, entities)
-    paths = only if only is not None else sorted((seeds / ANNOTATIONS_DIR).glob("*.yaml"))
+@dataclass
+class Sources:
+    """Where the seed files are, and how messages name them.
+
+    Built from a seeds directory; ``with_additions`` overlays a curator's
+    files (annotation YAML, registry YAML, article text, Turtle) without
+    copying or touching the seeds.
+    """
+
+    seeds: Path
+    root: str
+    annotations: dict[str, tuple[Path, str]] = field(default_factory=dict)   # key -> (path, display)
+    articles: dict[str, tuple[Path, str]] = field(default_factory=dict)      # file name -> (path, display)
+    entity_files: list[tuple[Path, str]] = field(default_factory=list)
+    turtle: dict[str, tuple[Path, str]] = field(default_factory=dict)        # name -> (path, display)
+
+    @classmethod
+    def of(cls, seeds: Path, display_root: str | None = None) -> "Sources":
+        root = display_root or str(seeds)
+        if not seeds.is_dir():
+            raise InputError(Pos(root), "seeds directory not found", "pass --seeds DIR pointing at a seeds/ folder")
+        src = cls(seeds, root)
+        for p in sorted((seeds / ANNOTATIONS_DIR).glob("*.yaml")):
+            src.annotations[p.stem] = (p, f"{root}/{ANNOTATIONS_DIR}/{p.name}")
+        for p in sorted((seeds / ARTICLES_DIR).glob("*.txt")):
+            src.articles[p.name] = (p, f"{root}/{ARTICLES_DIR}/{p.name}")
+        src.entity_files.append((seeds / ENTITIES_FILE, f"{root}/{ENTITIES_FILE}"))
+        for p in sorted((seeds / ADDITIONS_DIR).glob("*.ttl")):
+            src.turtle[p.stem] = (p, f"{root}/{ADDITIONS_DIR}/{p.name}")
+        return src
+
+    def copy(self) -> "Sources":
+        return Sources(self.seeds, self.root, dict(self.annotations), dict(self.articles),
+                       list(self.entity_files), dict(self.turtle))
+
+
+def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Dataset:
+    """Load dataset.yaml, the registry, every annotation file and Turtle addition."""
+    src = seeds if isinstance(seeds, Sources) else Sources.of(seeds, display_root)
+    meta = load_dataset_meta(src.seeds / DATASET_FILE, f"{src.root}/{DATASET_FILE}")
+    entities: dict[str, Entity] = {}
+    for path, display in src.entity_files:
+        for eid, ent in load_entities(path, display, check_refs=False).items():
+            if eid in entities:
+                raise InputError(ent.pos, f"entity `{eid}` is already in the registry ({entities[eid].pos})",
+                                 "choose another id, or edit the existing entry")
+            entities[eid] = ent
+    ref_errors = _check_registry_refs(entities)
+    if ref_errors:
+        raise InputErrors(ref_errors)
+    loader = ArticleLoader(src, entities)
     articles, errors = [], []
-    for p in paths:
+    for key, (path, display) in sorted(src.annotations.items()):
         try:
-            articles.append(loader.load(p))
+            articles.append(loader.load(path, display))
         except InputError as exc:
             errors.append(exc)
         except InputErrors as exc:
@@ -513,6 +556,7 @@ def load_seeds(seeds: Path, display_root: str | None = None, only: list[Path] | 
             errors.append(InputError(a.pos, f"{a.file} is annotated by more than one file", "keep one annotation file per article"))
     if errors:
         raise InputErrors(errors)
+    turtle = [TurtleFile(name, display, file_sha256(path), source.read_text(path, display))
+              for name, (path, display) in sorted(src.turtle.items())]
     return Dataset(meta["title"], meta["description"], meta["version"], meta["license"], meta["issued"],
-                   meta["creator"], entities, articles, root)
-
+                   meta["creator"], entities, articles, src.root, turtle)

@@ -12,7 +12,8 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SDO, SKOS, XSD
 
-from . import iris, provenance
+from . import iris, provenance, turtle
+from .errors import InputError, InputErrors
 from .model import (
     ENTITY_TYPES, ENUMS, Article, Basis, Claim, Count, Dataset, DateValue, Entity, Kind, Precision,
 )
@@ -172,8 +173,28 @@ def _count(g: Graph, claim: URIRef, count: Count) -> None:
         g.add((node, HRR.counts, Literal(count.counts)))
 
 
+def map_additions(store: Store, ds: Dataset) -> None:
+    """Curator Turtle, vetted by ``kg.turtle``, one named graph per file."""
+    errors = []
+    for tf in ds.turtle:
+        try:
+            triples = turtle.parse_untrusted(tf)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        g = store.graph(iris.G.addition(tf.name))
+        for t in triples:
+            g.add(t)
+    if errors:
+        raise InputErrors(errors)
+
+
 def map_dataset(store: Store, ds: Dataset, ontology_path: Path) -> None:
     map_ontology(store, ontology_path)
     map_entities(store, ds.entities)
     for art in ds.articles:
         map_article(store, art)
+    map_additions(store, ds)

@@ -344,6 +344,16 @@ class Article:
     annotation_sha256: str = ""
 
 
+@dataclass(frozen=True)
+class TurtleFile:
+    """A curator's Turtle addition (untrusted until ``kg.turtle`` has checked it)."""
+
+    name: str
+    display: str
+    sha256: str
+    text: str
+
+
 @dataclass
 class Dataset:
     title: str
@@ -355,3 +365,4 @@ class Dataset:
     entities: dict[str, Entity]
     articles: list[Article]
     seeds: str
+    turtle: list[TurtleFile] = field(default_factory=list)

@@ -89,6 +89,9 @@ def describe_graphs(g: Graph, ds: Dataset, entities_sha256: str, ontology_sha256
               [(f"seeds/articles/{a.file}", a.sha256), (f"seeds/annotations/{a.key}.yaml", a.annotation_sha256)],
               iris.curator(a.curator), a.annotated_on)
         g.add((name, DCTERMS.subject, iris.article(a.key)))
+    for tf in ds.turtle:
+        name = iris.G.addition(tf.name)
+        graph(name, f"Curator addition {tf.name}", [(f"seeds/additions/{tf.name}.ttl", tf.sha256)], creator, ds.issued)
     g.add((iris.G.PROVENANCE, RDF.type, PROV.Entity))
     g.add((iris.G.PROVENANCE, RDFS.label, Literal("Provenance of the named graphs")))
     g.add((iris.G.PROVENANCE, PROV.wasGeneratedBy, build))

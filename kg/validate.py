@@ -21,6 +21,7 @@ from . import iris
 from .errors import Pos
 from .model import Dataset
 from .store import Store, bind_prefixes
+from .turtle import line_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES = ROOT / "ontology" / "shapes.ttl"
@@ -85,7 +86,7 @@ class Tracer:
         self.places: dict[str, str] = {}
 
     @classmethod
-    def from_dataset(cls, ds: Dataset, turtle: dict[str, str] | None = None) -> "Tracer":
+    def from_dataset(cls, ds: Dataset, store: Store | None = None) -> "Tracer":
         t = cls()
         for ent in ds.entities.values():
             t.places[str(iris.entity(ent.id))] = str(ent.pos)
@@ -99,8 +100,12 @@ class Tracer:
                     t.places[str(node)] = str(c.pos)
                 for n, q in enumerate(claim.evidence, 1):
                     t.places[str(iris.sub(iris.claim(art.key, claim.id), "evidence", n))] = str(q.pos)
-        for subject, where in (turtle or {}).items():
-            t.places.setdefault(subject, where)
+        for tf in ds.turtle:
+            if store is None:
+                continue
+            for s in sorted(set(store.graph(iris.G.addition(tf.name)).subjects())):
+                line = line_of(tf.text, str(s))
+                t.places[str(s)] = f"{tf.display}:{line}:1" if line else tf.display
         return t
 
     def where(self, focus: str) -> str:
