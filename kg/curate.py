@@ -101,28 +101,32 @@ class Outcome:
         return self.report.conforms
 
 
-def _check(src: load.Sources) -> tuple[validate.Report, object, builder.Built]:
-    built = builder.graph(src)
-    report, graph = validate.validate(built.store, validate.Tracer.from_dataset(built.dataset, built.store))
-    if report.conforms:
+def _report(built: builder.Built, reason: bool) -> tuple[validate.Report, object]:
+    tracer = validate.Tracer.from_dataset(built.dataset, built.store)
+    report, graph = validate.validate(built.store, tracer)
+    if reason and report.conforms:
         try:
             infer.closure(built.store)
         except InconsistencyError as exc:
-            tracer = validate.Tracer.from_dataset(built.dataset, built.store)
             focus = next((m for m in re.findall(r"https://\S+", str(exc)) if tracer.where(m)), "")
             report.results.append(validate.Result(validate.Severity.VIOLATION, str(exc), focus, None, None,
                                                   "owl-rl", tracer.where(focus)))
-    return report, graph, built
+    return report, graph
 
 
 def check(seeds: Path, display_root: str, paths: list[str]) -> Outcome:
+    """Validate the seeds, or the seeds with additions (reporting what the additions introduce).
+
+    The overlay is loaded first, so input errors in an addition are reported
+    before any validation work; the seeds alone are validated only to subtract
+    the results they already have.
+    """
     src = load.Sources.of(seeds, display_root)
     if not paths:
-        report, graph, _ = _check(src)
-        return Outcome(report, graph)
-    additions = classify(paths)
-    base, _, _ = _check(src)
-    report, graph, _ = _check(overlay(src, additions))
+        return Outcome(*_report(builder.graph(src), reason=True))
+    over = builder.graph(overlay(src, classify(paths)))
+    report, graph = _report(over, reason=True)
+    base, _ = _report(builder.graph(src), reason=False)
     return Outcome(report.minus(base), graph)
 
 

@@ -43,6 +43,16 @@ def line_of(text: str, term: str) -> int:
     return 0
 
 
+def _statement_line(text: str, p, o) -> int:
+    """Best-effort line of a statement with this predicate (and object)."""
+    for term in (o, p):
+        if isinstance(term, ox.NamedNode):
+            line = line_of(text, term.value)
+            if line:
+                return line
+    return 0
+
+
 def parse_untrusted(tf: TurtleFile) -> list[tuple]:
     """The file's triples as rdflib terms, or an error naming file:line and the rule broken."""
     m = _BASE_RE.search(tf.text)
@@ -63,9 +73,9 @@ def parse_untrusted(tf: TurtleFile) -> list[tuple]:
         s, p, o = q.subject, q.predicate, q.object
         problem = _refuse(s, p, o)
         if problem:
-            subject = s.value
-            errors.append(InputError(Pos(tf.display, line_of(tf.text, subject), 0),
-                                     f"subject <{subject}>: {problem[0]}", problem[1]))
+            where = isinstance(s, ox.NamedNode) and line_of(tf.text, s.value) or _statement_line(tf.text, p, o)
+            subject = f"<{s.value}>" if isinstance(s, ox.NamedNode) else "a blank node"
+            errors.append(InputError(Pos(tf.display, where, 1), f"subject {subject}: {problem[0]}", problem[1]))
             continue
         triples.append((_rdflib(s), _rdflib(p), _rdflib(o)))
     if errors:

@@ -1,0 +1,181 @@
+"""The curators' gate: kg validate and kg add, from a curator's side.
+
+Uses a fictional fixture article (tests/fixtures/curation/) so that a sixth article can be
+added the way the README's walkthrough says, on a copy of the seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib.namespace import SH
+
+from kg import cli
+
+from conftest import ROOT, SEEDS, copy_seeds, snapshot
+
+FIXTURES = ROOT / "tests" / "fixtures" / "curation"
+ARTICLE, REGISTRY, ANNOTATION = "005_fixture.txt", "entities-005.yaml", "005.yaml"
+
+
+@pytest.fixture
+def work(tmp_path) -> Path:
+    """A copy of the fixture files the test may break."""
+    d = tmp_path / "additions"
+    shutil.copytree(FIXTURES, d)
+    return d
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def additions(d: Path) -> list[Path]:
+    return [d / ARTICLE, d / REGISTRY, d / ANNOTATION]
+
+
+def test_validate_seeds_conforms(capsys):
+    code, out, _ = run(capsys, "validate")
+    assert code == 0
+    assert re.search(r"^conforms: 0 violations", out, re.M)
+
+
+def test_validate_good_additions_conform(capsys, work):
+    code, out, _ = run(capsys, "validate", *additions(work))
+    assert code == 0, out
+    assert "conforms: 0 violations, 0 warnings" in out
+
+
+def test_validate_reports_a_shape_violation_at_the_yaml_line(capsys, work):
+    ann = work / ANNOTATION
+    text = ann.read_text(encoding="utf-8")
+    ann.write_text(text.replace("    speaker: jane-example\n", ""), encoding="utf-8")
+    line = next(i for i, l in enumerate(ann.read_text(encoding="utf-8").splitlines(), 1) if "- id: jane-will-consider" in l)
+    code, out, _ = run(capsys, "validate", *additions(work))
+    assert code == 1
+    assert f"{ann}:{line}:5: violation: A speech act that occurred needs a speaker" in out
+    assert "does not conform: 1 violation" in out, "only what the addition introduces is reported"
+
+
+def test_validate_input_error_in_an_addition_names_its_file(capsys, work):
+    ann = work / ANNOTATION
+    ann.write_text(ann.read_text(encoding="utf-8").replace("said she would consider it.", "said she would think about it."), encoding="utf-8")
+    code, _, err = run(capsys, "validate", *additions(work))
+    assert code == 2
+    assert re.search(rf"{re.escape(str(ann))}:\d+:\d+: quote not found in {re.escape(str(work / ARTICLE))}", err), err
+
+
+def test_validate_formats(capsys, work):
+    ann = work / ANNOTATION
+    ann.write_text(ann.read_text(encoding="utf-8").replace("    speaker: jane-example\n", ""), encoding="utf-8")
+    code, out, _ = run(capsys, "validate", "--format", "ttl", *additions(work))
+    assert code == 1
+    g = rdflib.Graph().parse(data=out, format="turtle")
+    report = next(g.subjects(rdflib.RDF.type, SH.ValidationReport))
+    assert g.value(report, SH.conforms) == rdflib.Literal(False)
+    code, out, _ = run(capsys, "validate", "--format", "json", *additions(work))
+    doc = json.loads(out)
+    assert doc["conforms"] is False and doc["results"][0]["where"].startswith(str(ann))
+
+
+def test_usage_errors_exit_2(capsys, tmp_path):
+    code, _, err = run(capsys, "validate", tmp_path / "missing.ttl")
+    assert code == 2 and "no such file" in err
+    (tmp_path / "x.jsonld").write_text("{}")
+    code, _, err = run(capsys, "validate", tmp_path / "x.jsonld")
+    assert code == 2 and "other RDF formats are not accepted" in err
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["add"])
+    assert exc.value.code == 2
+
+
+def test_rejected_addition_leaves_seeds_and_dumps_byte_identical(capsys, tmp_path, work):
+    seeds = copy_seeds(tmp_path)
+    out = tmp_path / "out"
+    assert run(capsys, "build", "--seeds", seeds, "--out", out, "--quiet")[0] == 0
+    before_seeds, before_out = snapshot(seeds), snapshot(out)
+    ann = work / ANNOTATION
+    ann.write_text(ann.read_text(encoding="utf-8").replace("    speaker: jane-example\n", ""), encoding="utf-8")
+    code, stdout, err = run(capsys, "add", "--seeds", seeds, "--out", out, *additions(work))
+    assert code == 1
+    assert "rejected: nothing was changed" in err and "needs a speaker" in stdout
+    assert snapshot(seeds) == before_seeds
+    assert snapshot(out) == before_out
+
+
+def test_accepted_addition_is_applied_and_built(capsys, tmp_path, work):
+    seeds = copy_seeds(tmp_path)
+    out = tmp_path / "out"
+    code, stdout, _ = run(capsys, "add", "--seeds", seeds, "--out", out, *additions(work))
+    assert code == 0, stdout
+    assert (seeds / "articles" / ARTICLE).read_bytes() == (work / ARTICLE).read_bytes()
+    assert (seeds / "annotations" / ANNOTATION).read_bytes() == (work / ANNOTATION).read_bytes()
+    assert "jane-example:" in (seeds / "entities.yaml").read_text(encoding="utf-8")
+    assert "graph/article/005>" in (out / "kg.trig").read_text(encoding="utf-8")
+    # and the seeds still validate as a whole afterwards
+    assert run(capsys, "validate", "--seeds", seeds)[0] == 0
+
+
+TURTLE_HEAD = ("@prefix entity: <https://hrkg.example.org/chechnya-2017/entity/> .\n"
+               "@prefix hrr: <https://hrkg.example.org/ontology/> .\n"
+               "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+               "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+               "@prefix sh: <http://www.w3.org/ns/shacl#> .\n")
+UNTRUSTED = {
+    "relative-iri": ("<putin-friend> hrr:memberOf entity:g20-leaders .", r"relative IRIs are not accepted|absolute IRI"),
+    "base-directive": ("@base <https://evil.example/> .\n<x> a hrr:Person .", r"base IRI \(@base / BASE\) is not allowed"),
+    "owl-imports": ("entity:putin owl:imports <https://evil.example/ontology.ttl> .", r"owl:imports is not allowed"),
+    "shacl-shape": ("entity:myshape a sh:NodeShape ; sh:targetClass hrr:Person .", r"SHACL terms are not allowed"),
+    "ontology-axiom": ("entity:putin rdfs:subClassOf hrr:Person .", r"ontology axioms \(subClassOf\) are not allowed"),
+    "class-declaration": ("entity:newthing a owl:Class .", r"declaring a Class is not allowed"),
+    "ontology-namespace": ("hrr:Person rdfs:label \"Mensch\"@de .", r"triples about ontology terms are not allowed"),
+    "unknown-ontology-term": ("entity:putin hrr:raisedIsueWith entity:merkel .", r"is not a term of the ontology"),
+    "undefined-prefix": ("ex:putin a hrr:Person .", r"The prefix ex: has not been declared — declare it with @prefix"),
+    "blank-node": ("[] hrr:memberOf entity:g20-leaders .", r"blank nodes are not accepted"),
+}
+
+
+def test_every_untrusted_case_is_listed():
+    assert len(UNTRUSTED) >= 10
+
+
+@pytest.mark.parametrize("name", sorted(UNTRUSTED))
+def test_untrusted_turtle_is_refused(capsys, tmp_path, name):
+    body, pattern = UNTRUSTED[name]
+    ttl = tmp_path / f"{name}.ttl"
+    ttl.write_text(TURTLE_HEAD + body + "\n", encoding="utf-8")
+    code, _, err = run(capsys, "validate", ttl)
+    assert code == 2, err
+    assert re.search(pattern, err), err
+    assert re.search(rf"{re.escape(str(ttl))}:\d+", err), "the message names the file and line"
+
+
+def test_good_turtle_addition_is_checked_against_the_shapes(capsys, tmp_path):
+    ttl = tmp_path / "extra.ttl"
+    ttl.write_text(TURTLE_HEAD + "entity:new-group a hrr:Group .\n", encoding="utf-8")
+    code, out, _ = run(capsys, "validate", ttl)
+    assert code == 1
+    assert f"{ttl}:6:1: violation: An actor needs a label" in out
+    ttl.write_text(TURTLE_HEAD + 'entity:new-group a hrr:Group ; rdfs:label "a new group"@en .\n', encoding="utf-8")
+    assert run(capsys, "validate", ttl)[0] == 0
+
+
+def test_turtle_parsing_fetches_nothing(capsys, tmp_path, monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    ttl = tmp_path / "imports.ttl"
+    ttl.write_text(TURTLE_HEAD + "entity:putin owl:imports <https://evil.example/x.ttl> .\n", encoding="utf-8")
+    assert run(capsys, "validate", ttl)[0] == 2
