@@ -266,7 +266,7 @@ def render(report: Report, fmt: ReportFormat, graph: Graph | None = None) -> str
             lines.append(f"{file}")
             current = file
         detail = f" [{r.path}]" if r.path else ""
-        value = f" (value: {_clip(r.value)})" if r.value is not None else ""
+        value = f" (value: {_clip(r.value)})" if r.value is not None and r.value != r.focus else ""
         lines.append(f"  {r.where or r.focus}: {r.severity.value.lower()}: {r.message}{detail}{value}")
         lines.append(f"      focus {r.focus}   ({r.source})")
     n_v, n_w = len(report.violations), len(report.results) - len(report.violations)
