@@ -70,8 +70,8 @@ def trig(store: Store) -> str:
     lines = [f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(PREFIXES.items())]
     for name in store.graph_names():
         body = _turtle_body(store.graph(name))
-        lines.append(f"\n<{name}> {{\n" + "".join(f"    {line}" if line.strip() else line
-                                                     for line in body.splitlines(keepends=True)) + "\n}\n")
+        # no re-indentation: a multi-line literal must keep its exact characters
+        lines.append(f"\n<{name}> {{\n{body}\n}}\n")
     return "".join(lines)
 
 

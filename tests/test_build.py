@@ -54,7 +54,7 @@ def test_nquads_are_sorted(built_dir):
 
 
 def test_turtle_is_the_asserted_union(built_dir):
-    ttl = set(ox.parse(path=str(built_dir / "kg.ttl"), format=ox.RdfFormat.TURTLE))
+    ttl = {ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(path=str(built_dir / "kg.ttl"), format=ox.RdfFormat.TURTLE)}
     union = {ox.Triple(q.subject, q.predicate, q.object)
              for q in ox.parse(path=str(built_dir / "kg.nq"), format=ox.RdfFormat.N_QUADS)
              if q.graph_name.value != str(iris.G.INFERRED)}
@@ -73,7 +73,7 @@ def test_jsonld_holds_the_same_quads_without_fetching_anything(built_dir):
 
 def test_named_graphs(store):
     names = {g.value for g in store.named_graphs()}
-    expected = {str(iris.G.ONTOLOGY), str(iris.G.ENTITIES), str(iris.G.PROVENANCE)}
+    expected = {str(iris.G.ONTOLOGY), str(iris.G.ENTITIES), str(iris.G.PROVENANCE), str(iris.G.INFERRED)}
     expected |= {str(iris.G.article(p.stem)) for p in (SEEDS / "annotations").glob("*.yaml")}
     assert names == expected
 
