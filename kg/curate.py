@@ -15,13 +15,11 @@ anything fails, the seeds and the dumps are left byte-identical.
 from __future__ import annotations
 
 import enum
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build as builder, infer, load, source, validate
+from . import build as builder, infer, load, publish, source, validate
 from .errors import InconsistencyError, InputError, Pos, UsageError
 from .source import YMap
 
@@ -146,7 +144,7 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path) -> tuple[Ou
         else:
             new_content[target] = a.path.read_bytes()
     backups = {t: (t.read_bytes() if t.exists() else None) for t in new_content}
-    _replace_all(new_content)
+    publish.replace_files(new_content)
     try:
         builder.build(seeds, out, display_root)
     except BaseException:
@@ -155,29 +153,12 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path) -> tuple[Ou
     return outcome, sorted(str(t.relative_to(seeds)) for t in new_content)
 
 
-def _replace_all(files: dict[Path, bytes]) -> None:
-    temps = {}
-    try:
-        for target, data in files.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            temps[target] = tmp
-    except BaseException:
-        for tmp in temps.values():
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    for target, tmp in temps.items():
-        os.replace(tmp, target)
-
-
 def _restore(backups: dict[Path, bytes | None]) -> None:
     for target, data in backups.items():
         if data is None:
             target.unlink(missing_ok=True)
         else:
-            _replace_all({target: data})
+            publish.replace_files({target: data})
 
 
 def usage_check(paths: list[str]) -> None:

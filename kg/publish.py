@@ -109,25 +109,34 @@ def check(files: dict[Dump, bytes]) -> None:
         raise KgError(f"kg.trig has {counts[Dump.TRIG]} quads but kg.nq has {counts[Dump.NQUADS]}")
 
 
-def write_atomically(out_dir: Path, files: dict[Dump, bytes]) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
+def replace_files(files: dict[Path, bytes]) -> None:
+    """Write every file to a temporary name beside it, re-read it, then ``os.replace`` them all.
+
+    Nothing is replaced until every file has been written and checked; on an
+    error the temporary files are removed and the targets are untouched.
+    """
     temps: dict[Path, str] = {}
     try:
-        for dump, data in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{dump.value}.", suffix=".tmp", dir=out_dir)
+        for target, data in files.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            temps[target] = tmp
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            temps[out_dir / dump.value] = tmp
             if Path(tmp).read_bytes() != data:  # pragma: no cover
                 raise KgError(f"{tmp}: re-read differs from what was written")
     except BaseException:
         for tmp in temps.values():
             Path(tmp).unlink(missing_ok=True)
         raise
-    for final, tmp in temps.items():
-        os.replace(tmp, final)
+    for target, tmp in temps.items():
+        os.replace(tmp, target)
+
+
+def write_atomically(out_dir: Path, files: dict[Dump, bytes]) -> None:
+    replace_files({out_dir / dump.value: data for dump, data in files.items()})
     # a dump this build no longer produces (e.g. no inferred graph) must not linger
     for dump in Dump:
         if dump not in files:
