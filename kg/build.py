@@ -52,7 +52,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     if not built.report.conforms:
         raise NotConforming(validate.render(built.report, validate.ReportFormat.TEXT).rstrip())
     infer.infer(built.store)
-    files = publish.render(built.store)
+    files = publish.render(built.store, built.dataset)
     publish.check(files)
     publish.write_atomically(out, files)
     return built

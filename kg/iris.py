@@ -46,6 +46,15 @@ def sub(node: URIRef, *parts: str | int) -> URIRef:
     return URIRef(str(node) + "".join(f"/{_seg(str(p))}" for p in parts))
 
 
+def dump(filename: str) -> URIRef:
+    return URIRef(f"{DATASET}dump/{_seg(filename)}")
+
+
+def subset(graph_name: URIRef) -> URIRef:
+    """The VoID subset of a named graph: ``…/subset/article-000`` for ``…/graph/article/000``."""
+    return URIRef(f"{DATASET}subset/" + _seg(str(graph_name).rsplit("/graph/", 1)[1].replace("/", "-")))
+
+
 def source_file(relpath: str) -> URIRef:
     return URIRef(f"{DATASET}source/" + "/".join(_seg(p) for p in relpath.split("/")))
 

@@ -17,11 +17,16 @@ import tempfile
 from pathlib import Path
 
 import pyoxigraph
-from rdflib import Graph
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, VOID, XSD
 
 from . import iris
 from .errors import KgError
+from .model import Dataset
 from .store import PREFIXES, Store, bind_prefixes
+
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 
 class Dump(enum.Enum):
@@ -31,7 +36,14 @@ class Dump(enum.Enum):
     JSONLD = "kg.jsonld"
     CONTEXT = "context.jsonld"
     INFERRED = "kg-inferred.ttl"
+    VOID = "void.ttl"
     SUMS = "SHA256SUMS"
+
+
+MEDIA_TYPES = {
+    Dump.TRIG: "application/trig", Dump.NQUADS: "application/n-quads", Dump.TURTLE: "text/turtle",
+    Dump.JSONLD: "application/ld+json", Dump.CONTEXT: "application/ld+json", Dump.INFERRED: "text/turtle",
+}
 
 
 def context() -> dict:
@@ -75,16 +87,61 @@ def trig(store: Store) -> str:
     return "".join(lines)
 
 
-def render(store: Store) -> dict[Dump, bytes]:
-    """Serialise every dump to bytes (nothing is written)."""
-    ds = store.dataset
+def void(store: Store, ds: Dataset, files: dict[Dump, bytes]) -> bytes:
+    """VoID + DCAT description of the dataset and its dumps (sizes, checksums, graphs)."""
+    g = bind_prefixes(Graph())
+    g.bind("spdx", SPDX)
+    g.bind("sd", SD)
+    d = iris.dataset()
+    g.add((d, RDF.type, VOID.Dataset))
+    g.add((d, RDF.type, DCAT.Dataset))
+    g.add((d, DCTERMS.title, Literal(ds.title, lang="en")))
+    g.add((d, DCTERMS.description, Literal(ds.description, lang="en")))
+    g.add((d, DCTERMS.license, URIRef(ds.license)))
+    g.add((d, DCTERMS.creator, Literal(ds.creator)))
+    g.add((d, DCTERMS.issued, Literal(ds.issued, datatype=XSD.date)))
+    g.add((d, OWL.versionInfo, Literal(ds.version)))
+    g.add((d, VOID.uriSpace, Literal(iris.DATASET)))
+    for vocab in (iris.ONTOLOGY, "http://www.w3.org/ns/oa#", "http://www.w3.org/ns/prov#", "https://schema.org/",
+                  "http://www.w3.org/2004/02/skos/core#", "http://xmlns.com/foaf/0.1/"):
+        g.add((d, VOID.vocabulary, URIRef(vocab)))
+    asserted = sum(len(store.graph(n)) for n in store.graph_names() if n != iris.G.INFERRED)
+    g.add((d, VOID.triples, Literal(asserted, datatype=XSD.integer)))
+    for name in store.graph_names():
+        subset = iris.subset(name)
+        g.add((d, VOID.subset, subset))
+        g.add((subset, RDF.type, VOID.Dataset))
+        g.add((subset, SD.name, name))
+        g.add((subset, VOID.triples, Literal(len(store.graph(name)), datatype=XSD.integer)))
+    for dump, data in sorted(files.items(), key=lambda kv: kv[0].value):
+        if dump not in MEDIA_TYPES:
+            continue
+        dist = iris.dump(dump.value)
+        g.add((d, DCAT.distribution, dist))
+        if dump in (Dump.TRIG, Dump.NQUADS):
+            g.add((d, VOID.dataDump, dist))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCTERMS.title, Literal(dump.value)))
+        g.add((dist, DCAT.mediaType, URIRef("https://www.iana.org/assignments/media-types/" + MEDIA_TYPES[dump])))
+        g.add((dist, DCAT.byteSize, Literal(len(data), datatype=XSD.nonNegativeInteger)))
+        checksum = iris.sub(dist, "sha256")
+        g.add((dist, SPDX.checksum, checksum))
+        g.add((checksum, RDF.type, SPDX.Checksum))
+        g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        g.add((checksum, SPDX.checksumValue, Literal(hashlib.sha256(data).hexdigest(), datatype=XSD.hexBinary)))
+    return g.serialize(format="longturtle").encode("utf-8")
+
+
+def render(store: Store, ds: Dataset | None = None) -> dict[Dump, bytes]:
+    """Serialise every dump to bytes (nothing is written); with ``ds``, also the VoID description."""
+    rdf = store.dataset
     out: dict[Dump, bytes] = {}
     out[Dump.TRIG] = trig(store).encode("utf-8")
-    nq = ds.serialize(format="nquads")
+    nq = rdf.serialize(format="nquads")
     out[Dump.NQUADS] = ("".join(sorted(set(nq.splitlines(keepends=True))))).encode("utf-8")
     out[Dump.TURTLE] = _longturtle(store.union()).encode("utf-8")
     ctx = context()
-    raw = json.loads(ds.serialize(format="json-ld", context=ctx["@context"], auto_compact=True))
+    raw = json.loads(rdf.serialize(format="json-ld", context=ctx["@context"], auto_compact=True))
     raw = _sorted_jsonld(raw)
     raw["@context"] = ctx["@context"]
     out[Dump.JSONLD] = (json.dumps(raw, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
@@ -92,6 +149,8 @@ def render(store: Store) -> dict[Dump, bytes]:
     inferred = store.graph(iris.G.INFERRED)
     if len(inferred):
         out[Dump.INFERRED] = _longturtle(inferred).encode("utf-8")
+    if ds is not None:
+        out[Dump.VOID] = void(store, ds, out)
     sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {dump.value}\n" for dump, data in sorted(out.items(), key=lambda kv: kv[0].value))
     out[Dump.SUMS] = sums.encode("utf-8")
     return out

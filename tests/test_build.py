@@ -148,3 +148,24 @@ def test_entities_are_described_only_in_the_entity_graph(store):
           FILTER(STRSTARTS(STR(?e), "{iris.DATASET}entity/") && ?g != <{iris.G.ENTITIES}>)
         }}""")
     assert rows == []
+
+
+def test_void_describes_the_dumps_and_graphs(built_dir, store):
+    g = rdflib.Graph().parse(built_dir / "void.ttl", format="turtle")
+    void, dcat, spdx = (rdflib.Namespace(ns) for ns in ("http://rdfs.org/ns/void#", "http://www.w3.org/ns/dcat#", "http://spdx.org/rdf/terms#"))
+    d = iris.dataset()
+    dists = list(g.objects(d, dcat.distribution))
+    assert len(dists) >= 6
+    for dist in dists:
+        name = str(g.value(dist, rdflib.namespace.DCTERMS.title))
+        data = (built_dir / name).read_bytes()
+        assert int(g.value(dist, dcat.byteSize)) == len(data), name
+        checksum = g.value(dist, spdx.checksum)
+        assert str(g.value(checksum, spdx.checksumValue)) == hashlib.sha256(data).hexdigest(), name
+    sizes = {}
+    for q in store:
+        sizes[q.graph_name.value] = sizes.get(q.graph_name.value, 0) + 1
+    for subset in g.objects(d, void.subset):
+        name = str(g.value(subset, rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#name")))
+        assert int(g.value(subset, void.triples)) == sizes[name], name
+    assert int(g.value(d, void.triples)) == sum(n for k, n in sizes.items() if k != str(iris.G.INFERRED))
