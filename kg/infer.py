@@ -69,7 +69,11 @@ def _asserted(store: Store) -> Graph:
 def closure(store: Store) -> tuple[Graph, set]:
     g = _asserted(store)
     asserted = set(g)
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(g)
+    # improved_datatypes=False: owlrl would otherwise swap rdflib's lexical-to-Python conversions
+    # while it runs and not restore them exactly, so validation after inference in the same
+    # process would judge literals differently from validation before it.
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False,
+                           improved_datatypes=False).expand(g)
     errors = sorted(str(o) for s in g.subjects(RDF.type, ERRNS.ErrorMessage) for o in g.objects(s, ERRNS.error))
     if errors:
         raise InconsistencyError("OWL RL reasoning found the graph inconsistent:\n  " + "\n  ".join(errors))

@@ -118,4 +118,6 @@ def _rdflib(term):
         return BNode(term.value)
     if term.language:
         return Literal(term.value, lang=term.language)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
+    # keep the curator's lexical form: rdflib would silently "normalise" an ill-formed
+    # value (a time of day on an xsd:date) into a valid one before the shapes can see it
+    return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
