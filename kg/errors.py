@@ -51,6 +51,18 @@ class InputErrors(KgError):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+def collect(errors: list[InputError], fn, *args):
+    """Call ``fn(*args)``; input errors are appended to ``errors`` (and None returned),
+    so that one pass reports every bad claim or file, not just the first."""
+    try:
+        return fn(*args)
+    except InputError as exc:
+        errors.append(exc)
+    except InputErrors as exc:
+        errors.extend(exc.errors)
+    return None
+
+
 class UsageError(KgError):
     """The command line asks for something impossible."""
 

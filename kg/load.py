@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import anchor, source
-from .errors import InputError, InputErrors, Pos
+from .errors import InputError, InputErrors, Pos, collect
 from .model import (
     ACTOR_TYPES, ACTS, CLAIM_TYPES, ENTITY_TYPES, ENUMS, REQUEST_FIELDS,
     Article, Basis, Claim, Count, Dataset, DateValue, Entity, FieldSpec, Kind,
@@ -135,10 +135,9 @@ def load_entities(path: Path, display: str, check_refs: bool = True) -> dict[str
     entities: dict[str, Entity] = {}
     errors: list[InputError] = []
     for eid, (knode, node) in root.entries.items():
-        try:
-            entities[eid] = _entity(eid, knode, node)
-        except InputError as exc:
-            errors.append(exc)
+        ent = collect(errors, _entity, eid, knode, node)
+        if ent is not None:
+            entities[eid] = ent
     if not errors and check_refs:
         errors.extend(_check_registry_refs(entities))
     if errors:
@@ -245,10 +244,8 @@ class ArticleLoader:
         seen: dict[str, Pos] = {}
         ctx = _ClaimContext(self, art)
         for cnode in claims_node.items:
-            try:
-                claim = ctx.claim(cnode)
-            except InputError as exc:
-                errors.append(exc)
+            claim = collect(errors, ctx.claim, cnode)
+            if claim is None:
                 continue
             if claim.id in seen:
                 errors.append(InputError(claim.pos, f"duplicate claim id `{claim.id}` (first at line {seen[claim.id].line})",
@@ -544,12 +541,9 @@ def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Datase
     loader = ArticleLoader(src, entities)
     articles, errors = [], []
     for key, (path, display) in sorted(src.annotations.items()):
-        try:
-            articles.append(loader.load(path, display))
-        except InputError as exc:
-            errors.append(exc)
-        except InputErrors as exc:
-            errors.extend(exc.errors)
+        art = collect(errors, loader.load, path, display)
+        if art is not None:
+            articles.append(art)
     files = [a.file for a in articles]
     for a in articles:
         if files.count(a.file) > 1:

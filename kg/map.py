@@ -13,7 +13,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SDO, SKOS, XSD
 
 from . import iris, provenance, turtle
-from .errors import InputError, InputErrors
+from .errors import InputError, InputErrors, collect
 from .model import (
     ENTITY_TYPES, ENUMS, Article, Basis, Claim, Count, Dataset, DateValue, Entity, Kind, Precision,
 )
@@ -175,18 +175,10 @@ def _count(g: Graph, claim: URIRef, count: Count) -> None:
 
 def map_additions(store: Store, ds: Dataset) -> None:
     """Curator Turtle, vetted by ``kg.turtle``, one named graph per file."""
-    errors = []
+    errors: list[InputError] = []
     for tf in ds.turtle:
-        try:
-            triples = turtle.parse_untrusted(tf)
-        except InputError as exc:
-            errors.append(exc)
-            continue
-        except InputErrors as exc:
-            errors.extend(exc.errors)
-            continue
         g = store.graph(iris.G.addition(tf.name))
-        for t in triples:
+        for t in collect(errors, turtle.parse_untrusted, tf) or ():
             g.add(t)
     if errors:
         raise InputErrors(errors)
