@@ -7,6 +7,7 @@ Exit codes: 0 success / conforms, 1 data does not conform or is inconsistent,
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections import Counter
 from pathlib import Path
@@ -108,7 +109,6 @@ def cmd_query(args) -> int:
             raise KgError("give a query SLUG (see `kg queries`) or --file my.rq")
         cat = q.catalogue()
         if args.slug not in cat:
-            import difflib
             near = difflib.get_close_matches(args.slug, list(cat), n=3)
             raise KgError(f"no canned query {args.slug!r}" + (f" — did you mean {', '.join(near)}?" if near else " — see `kg queries`"))
         cq = cat[args.slug]

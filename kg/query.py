@@ -123,7 +123,7 @@ def resolve(store: ox.Store, name: str, value: str) -> ox.NamedNode | ox.Literal
         if value.startswith(iris.DATASET + "entity/") and value in ids.values():
             return ox.NamedNode(value)
         near = difflib.get_close_matches(value, list(ids), n=5, cutoff=0.5)
-        near += [names[n] .rsplit("/", 1)[1] for n in difflib.get_close_matches(value.lower(), list(names), n=5, cutoff=0.6)]
+        near += [names[n].rsplit("/", 1)[1] for n in difflib.get_close_matches(value.lower(), list(names), n=5, cutoff=0.6)]
         near = list(dict.fromkeys(near))[:5]
         hint = ("did you mean " + ", ".join(f"`{n}`" for n in near) + "?") if near else "run `kg entities` for the ids"
         raise UsageError(f"--param {name}={value}: no entity with that id, label or alias — {hint}")
