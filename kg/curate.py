@@ -143,6 +143,9 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path) -> tuple[Ou
             new_content[target] = base + sep + f"\n# added by `kg add` from {a.path.name}\n".encode() + a.path.read_bytes()
         else:
             new_content[target] = a.path.read_bytes()
+    registry = seeds / load.ENTITIES_FILE
+    if registry in new_content:
+        _check_appended_registry(registry, new_content[registry], [a for a in additions if a.kind is Kind.REGISTRY])
     backups = {t: (t.read_bytes() if t.exists() else None) for t in new_content}
     publish.replace_files(new_content)
     try:
@@ -151,6 +154,24 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path) -> tuple[Ou
         _restore(backups)
         raise
     return outcome, sorted(str(t.relative_to(seeds)) for t in new_content)
+
+
+def _check_appended_registry(registry: Path, combined: bytes, added: list[Addition]) -> None:
+    """The registry text we are about to write must hold exactly the entries that were validated."""
+    expected = set(_ids(source.load(registry, str(registry))))
+    for a in added:
+        expected |= set(_ids(source.load(a.path, a.display)))
+    try:
+        got = set(_ids(source.parse(combined.decode("utf-8"), str(registry))))
+    except InputError:
+        got = set()
+    if got != expected:
+        raise InputError(Pos(added[0].display), "this registry file cannot be appended to the registry as it is",
+                         "write it as plain `id:` entries at the top level, without `---` or `...` document markers")
+
+
+def _ids(root) -> list[str]:
+    return list(root.entries) if isinstance(root, YMap) else []
 
 
 def _restore(backups: dict[Path, bytes | None]) -> None:

@@ -188,3 +188,13 @@ def test_turtle_parsing_fetches_nothing(capsys, tmp_path, monkeypatch):
     ttl = tmp_path / "imports.ttl"
     ttl.write_text(TURTLE_HEAD + "entity:putin owl:imports <https://evil.example/x.ttl> .\n", encoding="utf-8")
     assert run(capsys, "validate", ttl)[0] == 2
+
+
+def test_registry_addition_that_cannot_be_appended_is_refused(capsys, tmp_path):
+    seeds = copy_seeds(tmp_path)
+    before = snapshot(seeds)
+    reg = tmp_path / "reg.yaml"
+    reg.write_text("---\nnew-person:\n  type: Person\n  label: New Person\n", encoding="utf-8")
+    code, _, err = run(capsys, "add", "--seeds", seeds, "--out", tmp_path / "out", reg)
+    assert code == 2 and "cannot be appended to the registry as it is" in err
+    assert snapshot(seeds) == before
