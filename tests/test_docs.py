@@ -43,3 +43,20 @@ def test_every_claim_type_and_vocabulary_value_is_documented():
             assert f"`{value}`" in README, f"{vocab} value {value} is not documented"
     for act in model.ACTS:
         assert act in README, act
+
+
+def test_curator_walkthrough_runs_as_written(tmp_path):
+    """Run the README's walkthrough block (its /tmp paths moved into a test directory)."""
+    import subprocess
+
+    block = re.search(r"## For curators.*?```sh\n(.+?)\n```", README, re.S).group(1)
+    import sys
+
+    assert ".venv/bin/kg validate" in block and ".venv/bin/kg add" in block
+    # the same commands, with this interpreter's kg (the tests may run from another venv)
+    script = block.replace("/tmp/", f"{tmp_path}/").replace(".venv/bin/kg", f"{sys.executable} -m kg.cli")
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("conforms: 0 violations, 0 warnings") == 2
+    assert "added: annotations/005.yaml, articles/005_fixture.txt, entities.yaml" in done.stdout
+    assert (tmp_path / "build-try" / "kg.trig").is_file()
