@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg import build, infer, load, publish, validate  # noqa: E402
+from kg import build, infer, publish, validate  # noqa: E402
 
 
 def corpus(n: int, dest: Path) -> Path:

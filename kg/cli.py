@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from . import __version__, build as builder, curate, iris, query as q, validate
+from . import __version__, build as builder, curate, iris, load, query as q, registry, validate
 from .errors import InputError, InputErrors, KgError
 
 DEFAULT_OUT = Path("build")
@@ -67,8 +67,7 @@ def cmd_add(args) -> int:
 
 def cmd_entities(args) -> int:
     seeds, display = _seeds(args)
-    from . import load
-    entities = load.load_entities(seeds / load.ENTITIES_FILE, f"{display}/{load.ENTITIES_FILE}")
+    entities = registry.load_entities(seeds / load.ENTITIES_FILE, f"{display}/{load.ENTITIES_FILE}")
     for ent in entities.values():
         if args.type and ent.type != args.type:
             continue

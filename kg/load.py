@@ -6,8 +6,6 @@ Errors in different claims and files are collected and reported together.
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -17,17 +15,16 @@ from typing import Any
 from . import anchor, source
 from .errors import InputError, InputErrors, Pos, collect
 from .model import (
-    ACTOR_TYPES, ACTS, CLAIM_TYPES, ENTITY_TYPES, ENUMS, REQUEST_FIELDS,
-    Article, Basis, Claim, Count, Dataset, DateValue, Entity, FieldSpec, Kind,
-    Position, Precision, Publisher, Quote, TurtleFile,
+    ACTS, CLAIM_TYPES, ENUMS, REQUEST_FIELDS,
+    Article, Basis, Claim, Count, Dataset, Entity, FieldSpec, Kind, Precision, Publisher, Quote, TurtleFile,
 )
-from .source import YMap, YSeq, YStr, Node, is_null, kind_name
+from .registry import ID_RE, check_registry_refs, load_dataset_meta, load_entities
+from .source import (
+    Fields, Node, YMap, YSeq, YStr, as_list, as_text, is_null, kind_name, parse_date, parse_int, suggest,
+)
 
-ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
-DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
-QID_RE = re.compile(r"^Q[1-9][0-9]*$")
 
 ENTITIES_FILE = "entities.yaml"
 DATASET_FILE = "dataset.yaml"
@@ -36,180 +33,8 @@ ANNOTATIONS_DIR = "annotations"
 ADDITIONS_DIR = "additions"
 
 
-# ---------------------------------------------------------------- helpers
-
-def closest(word: str, choices: list[str], n: int = 3) -> list[str]:
-    return difflib.get_close_matches(word, choices, n=n, cutoff=0.5)
-
-
-def suggest(word: str, choices: list[str], what: str) -> str:
-    near = closest(word, choices)
-    if near:
-        return "did you mean " + " or ".join(f"`{c}`" for c in near) + "?"
-    return f"use one of the {what}"
-
-
-class Fields:
-    """Reads one YAML mapping against the keys it may have."""
-
-    def __init__(self, node: Node, what: str, allowed: list[str], required: list[str] = ()) -> None:
-        if not isinstance(node, YMap):
-            raise InputError(node.pos, f"{what} must be a mapping, not {kind_name(node)}", "write `key: value` lines")
-        self.node = node
-        for key, (knode, _) in node.entries.items():
-            if key not in allowed:
-                raise InputError(knode.pos, f"unknown key `{key}` in {what}",
-                                 suggest(key, allowed, "keys: " + ", ".join(allowed)))
-        for key in required:
-            if is_null(node.get(key)):
-                raise InputError(node.pos, f"{what} lacks required `{key}`", f"add `{key}:`")
-
-    def get(self, key: str) -> Node | None:
-        value = self.node.get(key)
-        return None if is_null(value) else value
-
-    def text(self, key: str) -> str | None:
-        value = self.get(key)
-        return None if value is None else as_text(value, key)
-
-
-def as_text(node: Node, key: str) -> str:
-    if not isinstance(node, YStr):
-        raise InputError(node.pos, f"`{key}` must be text, not {kind_name(node)}", "write a single string")
-    if not node.value.strip():
-        raise InputError(node.pos, f"`{key}` is empty", "write the value or remove the key")
-    return node.value
-
-
-def as_list(node: Node) -> list[Node]:
-    return node.items if isinstance(node, YSeq) else [node]
-
-
-def parse_date(node: Node, key: str) -> DateValue:
-    """`2017-07-07` (stated) or `{value: 2017-07, inferred: why}` (curator inference)."""
-    basis, note = Basis.STATED, None
-    if isinstance(node, YMap):
-        f = Fields(node, f"`{key}`", ["value", "inferred"], ["value"])
-        note = f.text("inferred")
-        basis = Basis.INFERRED if note else Basis.STATED
-        node = f.get("value")
-    text = as_text(node, key).strip()
-    m = DATE_RE.match(text)
-    if not m:
-        raise InputError(node.pos, f"malformed date {text!r}",
-                         "write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2017-07-07")
-    year, month, day = m.groups()
-    try:
-        dt.date(int(year), int(month or 1), int(day or 1))
-    except ValueError as exc:
-        raise InputError(node.pos, f"impossible date {text!r} ({exc})", "check the day and month") from None
-    precision = Precision.DAY if day else Precision.MONTH if month else Precision.YEAR
-    return DateValue(text, precision, basis, note)
-
-
-def parse_int(node: Node, key: str) -> int:
-    text = as_text(node, key).strip()
-    if re.fullmatch(r"-\d+", text):
-        raise InputError(node.pos, f"`{key}` is negative ({text})", "a count is a whole number, 0 or more")
-    if not re.fullmatch(r"\d+", text):
-        raise InputError(node.pos, f"`{key}` is not a whole number ({text!r})",
-                         "write digits only, e.g. 100; keep the article's wording in `wording`")
-    return int(text)
-
-
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-# ---------------------------------------------------------------- registry
-
-ENTITY_KEYS = ["type", "label", "aliases", "description", "wikidata", "located_in",
-               "part_of", "members", "member_count", "broader", "positions"]
-
-
-def load_entities(path: Path, display: str, check_refs: bool = True) -> dict[str, Entity]:
-    root = source.load(path, display)
-    if not isinstance(root, YMap):
-        raise InputError(root.pos, "the registry must be a mapping of entity ids to entries",
-                         "write `trump:` followed by its fields")
-    entities: dict[str, Entity] = {}
-    errors: list[InputError] = []
-    for eid, (knode, node) in root.entries.items():
-        ent = collect(errors, _entity, eid, knode, node)
-        if ent is not None:
-            entities[eid] = ent
-    if not errors and check_refs:
-        errors.extend(_check_registry_refs(entities))
-    if errors:
-        raise InputErrors(errors)
-    return entities
-
-
-def _entity(eid: str, knode: YStr, node: Node) -> Entity:
-    if not ID_RE.match(eid):
-        raise InputError(knode.pos, f"entity id {eid!r} is not a lower-case slug",
-                         "use letters, digits and single hyphens, e.g. `chad-griffin`")
-    f = Fields(node, f"entity `{eid}`", ENTITY_KEYS, ["type", "label"])
-    etype = f.text("type")
-    if etype not in ENTITY_TYPES:
-        raise InputError(f.get("type").pos, f"unknown entity type {etype!r}",
-                         suggest(etype, list(ENTITY_TYPES), "types: " + ", ".join(ENTITY_TYPES)))
-    ent = Entity(eid, etype, f.text("label").strip(), knode.pos)
-    names = lambda k: [as_text(n, k) for n in as_list(f.get(k))] if f.get(k) else []  # noqa: E731
-    ent.aliases = names("aliases")
-    ent.description = f.text("description")
-    ent.wikidata = f.text("wikidata")
-    if ent.wikidata and not QID_RE.match(ent.wikidata):
-        raise InputError(f.get("wikidata").pos, f"malformed Wikidata id {ent.wikidata!r}", "write it as Q followed by digits, e.g. Q22686")
-    ent.located_in, ent.part_of, ent.members, ent.broader = (
-        names("located_in"), names("part_of"), names("members"), names("broader"))
-    if f.get("member_count") is not None:
-        if etype != "Group":
-            raise InputError(f.get("member_count").pos, "`member_count` is only for type Group", "remove it or make the entity a Group")
-        ent.member_count = parse_int(f.get("member_count"), "member_count")
-    if f.get("positions") is not None:
-        if etype not in ACTOR_TYPES:
-            raise InputError(f.get("positions").pos, f"a {etype} holds no positions", "remove `positions`")
-        pnode = f.get("positions")
-        if not isinstance(pnode, YMap):
-            raise InputError(pnode.pos, "`positions` must map position keys to {role, of}",
-                             "e.g. `secretary-of-state: {role: Secretary of State, of: us-state-department}`")
-        for key, (pk, pv) in pnode.entries.items():
-            if not ID_RE.match(key):
-                raise InputError(pk.pos, f"position key {key!r} is not a lower-case slug", "e.g. `secretary-of-state`")
-            pf = Fields(pv, f"position `{key}`", ["role", "of"], ["role"])
-            ent.positions[key] = Position(key, pf.text("role"), pf.text("of"), pk.pos)
-    return ent
-
-
-def _check_registry_refs(entities: dict[str, Entity]) -> list[InputError]:
-    errors = []
-    wanted = {"located_in": {"Place"}, "part_of": ACTOR_TYPES | {"Place"}, "members": ACTOR_TYPES, "broader": {"Issue"}}
-    for ent in entities.values():
-        refs = [(k, r) for k in wanted for r in getattr(ent, k)]
-        refs += [("of", p.org) for p in ent.positions.values() if p.org]
-        for key, ref in refs:
-            types = wanted.get(key, ACTOR_TYPES)
-            target = entities.get(ref)
-            if target is None:
-                errors.append(InputError(ent.pos, f"entity `{ent.id}`: `{key}` names unknown entity `{ref}`",
-                                         suggest(ref, list(entities), "registry ids")))
-            elif target.type not in types:
-                errors.append(InputError(ent.pos, f"entity `{ent.id}`: `{key}` names `{ref}`, a {target.type}",
-                                         "it must name a " + " or ".join(sorted(types))))
-    return errors
-
-
-# ---------------------------------------------------------------- dataset
-
-def load_dataset_meta(path: Path, display: str) -> dict[str, str]:
-    keys = ["title", "description", "version", "license", "issued", "creator"]
-    f = Fields(source.load(path, display), "the dataset description", keys, keys)
-    meta = {k: f.text(k) for k in keys}
-    issued = parse_date(f.get("issued"), "issued")
-    if issued.precision is not Precision.DAY:
-        raise InputError(f.get("issued").pos, "`issued` must be a full date", "write YYYY-MM-DD")
-    return meta
 
 
 # ---------------------------------------------------------------- annotations
@@ -535,7 +360,7 @@ def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Datase
                 raise InputError(ent.pos, f"entity `{eid}` is already in the registry ({entities[eid].pos})",
                                  "choose another id, or edit the existing entry")
             entities[eid] = ent
-    ref_errors = _check_registry_refs(entities)
+    ref_errors = check_registry_refs(entities)
     if ref_errors:
         raise InputErrors(ref_errors)
     loader = ArticleLoader(src, entities)

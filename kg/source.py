@@ -1,4 +1,4 @@
-"""Strict YAML: a small node tree where every value keeps its file:line:col.
+"""Strict YAML: a small node tree where every value keeps its file:line:col, and typed readers.
 
 PyYAML's event stream is turned into :class:`YMap`, :class:`YSeq` and
 :class:`YStr` nodes.  Everything stays a string (dates, numbers, booleans are
@@ -9,6 +9,9 @@ duplicate keys, non-string keys and multiple documents are errors.
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +19,9 @@ import yaml
 from yaml import events
 
 from .errors import InputError, Pos
+from .model import Basis, DateValue, Precision
+
+DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 @dataclass(frozen=True)
@@ -175,3 +181,84 @@ class _Builder:
             self.i += 1
             return YMap(entries, pos)
         raise InputError(pos, f"unexpected YAML {type(ev).__name__}")  # pragma: no cover
+
+
+# ---------------------------------------------------------------- typed readers
+
+def closest(word: str, choices: list[str], n: int = 3) -> list[str]:
+    return difflib.get_close_matches(word, choices, n=n, cutoff=0.5)
+
+
+def suggest(word: str, choices: list[str], what: str) -> str:
+    near = closest(word, choices)
+    if near:
+        return "did you mean " + " or ".join(f"`{c}`" for c in near) + "?"
+    return f"use one of the {what}"
+
+
+class Fields:
+    """Reads one YAML mapping against the keys it may have."""
+
+    def __init__(self, node: Node, what: str, allowed: list[str], required: list[str] = ()) -> None:
+        if not isinstance(node, YMap):
+            raise InputError(node.pos, f"{what} must be a mapping, not {kind_name(node)}", "write `key: value` lines")
+        self.node = node
+        for key, (knode, _) in node.entries.items():
+            if key not in allowed:
+                raise InputError(knode.pos, f"unknown key `{key}` in {what}",
+                                 suggest(key, allowed, "keys: " + ", ".join(allowed)))
+        for key in required:
+            if is_null(node.get(key)):
+                raise InputError(node.pos, f"{what} lacks required `{key}`", f"add `{key}:`")
+
+    def get(self, key: str) -> Node | None:
+        value = self.node.get(key)
+        return None if is_null(value) else value
+
+    def text(self, key: str) -> str | None:
+        value = self.get(key)
+        return None if value is None else as_text(value, key)
+
+
+def as_text(node: Node, key: str) -> str:
+    if not isinstance(node, YStr):
+        raise InputError(node.pos, f"`{key}` must be text, not {kind_name(node)}", "write a single string")
+    if not node.value.strip():
+        raise InputError(node.pos, f"`{key}` is empty", "write the value or remove the key")
+    return node.value
+
+
+def as_list(node: Node) -> list[Node]:
+    return node.items if isinstance(node, YSeq) else [node]
+
+
+def parse_date(node: Node, key: str) -> DateValue:
+    """`2017-07-07` (stated) or `{value: 2017-07, inferred: why}` (curator inference)."""
+    basis, note = Basis.STATED, None
+    if isinstance(node, YMap):
+        f = Fields(node, f"`{key}`", ["value", "inferred"], ["value"])
+        note = f.text("inferred")
+        basis = Basis.INFERRED if note else Basis.STATED
+        node = f.get("value")
+    text = as_text(node, key).strip()
+    m = DATE_RE.match(text)
+    if not m:
+        raise InputError(node.pos, f"malformed date {text!r}",
+                         "write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2017-07-07")
+    year, month, day = m.groups()
+    try:
+        dt.date(int(year), int(month or 1), int(day or 1))
+    except ValueError as exc:
+        raise InputError(node.pos, f"impossible date {text!r} ({exc})", "check the day and month") from None
+    precision = Precision.DAY if day else Precision.MONTH if month else Precision.YEAR
+    return DateValue(text, precision, basis, note)
+
+
+def parse_int(node: Node, key: str) -> int:
+    text = as_text(node, key).strip()
+    if re.fullmatch(r"-\d+", text):
+        raise InputError(node.pos, f"`{key}` is negative ({text})", "a count is a whole number, 0 or more")
+    if not re.fullmatch(r"\d+", text):
+        raise InputError(node.pos, f"`{key}` is not a whole number ({text!r})",
+                         "write digits only, e.g. 100; keep the article's wording in `wording`")
+    return int(text)

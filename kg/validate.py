@@ -18,7 +18,6 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SH
 
 from . import iris
-from .errors import Pos
 from .model import Dataset
 from .store import Store, bind_prefixes
 from .turtle import line_of

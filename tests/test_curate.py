@@ -17,7 +17,7 @@ from rdflib.namespace import SH
 
 from kg import cli
 
-from conftest import ROOT, SEEDS, copy_seeds, snapshot
+from conftest import ROOT, copy_seeds, snapshot
 
 FIXTURES = ROOT / "tests" / "fixtures" / "curation"
 ARTICLE, REGISTRY, ANNOTATION = "005_fixture.txt", "entities-005.yaml", "005.yaml"

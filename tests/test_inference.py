@@ -11,7 +11,7 @@ import sys
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from kg import cli, infer, iris, map as mapper
