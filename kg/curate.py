@@ -113,16 +113,17 @@ def _report(built: builder.Built, reason: bool) -> tuple[validate.Report, object
 
 
 def check(seeds: Path, display_root: str, paths: list[str]) -> Outcome:
-    """Validate the seeds, or the seeds with additions (reporting what the additions introduce).
+    """Validate the seeds, or the seeds with additions (reporting what the additions introduce)."""
+    return _check(load.Sources.of(seeds, display_root), classify(paths))
 
-    The overlay is loaded first, so input errors in an addition are reported
+
+def _check(src: load.Sources, additions: list[Addition]) -> Outcome:
+    """The overlay is loaded first, so input errors in an addition are reported
     before any validation work; the seeds alone are validated only to subtract
-    the results they already have.
-    """
-    src = load.Sources.of(seeds, display_root)
-    if not paths:
+    the results they already have."""
+    if not additions:
         return Outcome(*_report(builder.graph(src), reason=True))
-    over = builder.graph(overlay(src, classify(paths)))
+    over = builder.graph(overlay(src, additions))
     report, graph = _report(over, reason=True)
     base, _ = _report(builder.graph(src), reason=False)
     return Outcome(report.minus(base), graph)
@@ -130,10 +131,10 @@ def check(seeds: Path, display_root: str, paths: list[str]) -> Outcome:
 
 def add(seeds: Path, display_root: str, paths: list[str], out: Path) -> tuple[Outcome, list[str]]:
     """Apply additions that conform; returns the outcome and the seed files written."""
-    outcome = check(seeds, display_root, paths)
+    additions = classify(paths)
+    outcome = _check(load.Sources.of(seeds, display_root), additions)
     if not outcome.conforms:
         return outcome, []
-    additions = classify(paths)
     new_content: dict[Path, bytes] = {}
     for a in additions:
         target = seeds / a.target

@@ -132,8 +132,8 @@ def void(store: Store, ds: Dataset, files: dict[Dump, bytes]) -> bytes:
     return g.serialize(format="longturtle").encode("utf-8")
 
 
-def render(store: Store, ds: Dataset | None = None) -> dict[Dump, bytes]:
-    """Serialise every dump to bytes (nothing is written); with ``ds``, also the VoID description."""
+def render(store: Store, ds: Dataset) -> dict[Dump, bytes]:
+    """Serialise every dump, and the VoID description of them, to bytes (nothing is written)."""
     rdf = store.dataset
     out: dict[Dump, bytes] = {}
     out[Dump.TRIG] = trig(store).encode("utf-8")
@@ -149,8 +149,7 @@ def render(store: Store, ds: Dataset | None = None) -> dict[Dump, bytes]:
     inferred = store.graph(iris.G.INFERRED)
     if len(inferred):
         out[Dump.INFERRED] = _longturtle(inferred).encode("utf-8")
-    if ds is not None:
-        out[Dump.VOID] = void(store, ds, out)
+    out[Dump.VOID] = void(store, ds, out)
     sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {dump.value}\n" for dump, data in sorted(out.items(), key=lambda kv: kv[0].value))
     out[Dump.SUMS] = sums.encode("utf-8")
     return out

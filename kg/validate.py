@@ -85,7 +85,7 @@ class Tracer:
         self.places: dict[str, str] = {}
 
     @classmethod
-    def from_dataset(cls, ds: Dataset, store: Store | None = None) -> "Tracer":
+    def from_dataset(cls, ds: Dataset, store: Store) -> "Tracer":
         t = cls()
         for ent in ds.entities.values():
             t.places[str(iris.entity(ent.id))] = str(ent.pos)
@@ -100,8 +100,6 @@ class Tracer:
                 for n, q in enumerate(claim.evidence, 1):
                     t.places[str(iris.sub(iris.claim(art.key, claim.id), "evidence", n))] = str(q.pos)
         for tf in ds.turtle:
-            if store is None:
-                continue
             for s in sorted(set(store.graph(iris.G.addition(tf.name)).subjects())):
                 line = line_of(tf.text, str(s))
                 t.places[str(s)] = f"{tf.display}:{line}:1" if line else tf.display

@@ -285,7 +285,7 @@ def test_logical_operands_are_blank_shapes():
 @pytest.fixture(scope="module")
 def seeds_report() -> validate.Report:
     built = build.graph()
-    report, _ = validate.validate(built.store, validate.Tracer.from_dataset(built.dataset))
+    report, _ = validate.validate(built.store, validate.Tracer.from_dataset(built.dataset, built.store))
     return report
 
 
