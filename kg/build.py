@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import infer, iris, load, map as mapper, provenance, publish, validate
+from . import infer, iris, load, map as mapper, oxstore, provenance, publish, validate
 from .errors import NotConforming
 from .model import Dataset
 from .store import Store
@@ -54,5 +54,12 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     infer.infer(built.store)
     files = publish.render(built.store, built.dataset)
     publish.check(files)
-    publish.write_atomically(out, files)
+    gen = oxstore.write_generation(out, files[publish.Dump.NQUADS], files[publish.Dump.SUMS].decode())
+    try:
+        publish.write_atomically(out, files)
+    except BaseException:
+        import shutil
+        shutil.rmtree(gen, ignore_errors=True)
+        raise
+    oxstore.switch(out, gen)
     return built

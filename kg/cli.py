@@ -38,7 +38,7 @@ def cmd_build(args) -> int:
     if not args.quiet:
         print()
         print("Who raised the issue with Putin?")
-        store_ = q.open_store(out / "kg.nq")
+        store_ = q.open_built(out)
         cq = q.catalogue()["who-raised-the-issue-with"]
         results = q.run(store_, cq.text, q.bind_params(cq, store_, {"actor": "putin"}))
         sys.stdout.write(q.render(results, q.Format.TABLE))
@@ -95,7 +95,7 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_query(args) -> int:
-    store = q.open_store(Path(args.data))
+    store = q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))
     if args.file:
         if args.slug:
             raise KgError("give a SLUG or --file, not both")
@@ -153,7 +153,8 @@ def parser() -> argparse.ArgumentParser:
     qq.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="bind ?_NAME (repeatable)")
     qq.add_argument("--format", choices=[f.value for f in q.Format], default="table")
     qq.add_argument("--file", help="run this .rq file instead of a canned query")
-    qq.add_argument("--data", default=str(DEFAULT_OUT / "kg.nq"), help="built graph to query (default: build/kg.nq)")
+    qq.add_argument("--out", default=str(DEFAULT_OUT), help="build directory whose store to query (default: build/)")
+    qq.add_argument("--data", help="query this dump file (N-Quads, TriG) instead of the built store")
     qq.set_defaults(func=cmd_query)
     return p
 

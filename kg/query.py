@@ -91,7 +91,14 @@ def catalogue(directory: Path = QUERIES) -> dict[str, CannedQuery]:
 
 # ---------------------------------------------------------------- data
 
+def open_built(out: Path) -> ox.Store:
+    """The graph ``kg build`` wrote into ``out``: its on-disk store, opened read-only."""
+    from . import oxstore
+    return oxstore.open_read_only(out)
+
+
 def open_store(data: Path) -> ox.Store:
+    """A dump file (N-Quads, TriG, …) loaded into memory."""
     if not data.is_file():
         raise UsageError(f"{data}: no built graph here — run `kg build` first (or pass --data)")
     store = ox.Store()

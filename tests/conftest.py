@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -60,4 +61,12 @@ def copy_seeds(dest: Path, annotations: tuple[str, ...] = ("000.yaml",)) -> Path
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    """Every file's bytes; the store (RocksDB files, not byte-stable) by the generation it points at."""
+    out = {}
+    for p in sorted(directory.rglob("*")):
+        rel = p.relative_to(directory)
+        if p.is_symlink():
+            out[str(rel)] = os.readlink(p).encode()
+        elif p.is_file() and not rel.parts[0].startswith(".store-"):
+            out[str(rel)] = p.read_bytes()
+    return out
