@@ -1,19 +1,41 @@
-"""The pipeline, in the order of the design diagram:
-load -> map -> provenance -> validate -> infer -> publish."""
+"""The pipeline, in the order of the design diagram.
+
+Per article (``kg.shard``, cached by content, in a process pool):
+    load -> map -> provenance -> validate -> infer -> fragments
+Whole corpus (only what must see everything):
+    registry -> entity graph -> provenance graph -> cross-article checks -> inference over the
+    entities and what articles say about them -> dumps assembled from fragments -> store
+
+``graph`` and ``validated`` keep the whole dataset in one in-memory rdflib graph:
+the curators' gate and the tests use them as the reference the per-article
+build must equal.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import multiprocessing
+import os
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from . import infer, iris, load, map as mapper, oxstore, provenance, publish, validate
-from .errors import NotConforming
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from . import (
+    cache as cachemod, infer, iris, load, map as mapper, oxstore, provenance, publish, shard, turtle, validate, void,
+)
+from .errors import InconsistencyError, InputError, InputErrors, NotConforming, collect
 from .model import Dataset
-from .store import Store
+from .registry import load_dataset_meta
+from .store import Store, ox_triples
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology" / "hrr.ttl"
 SEEDS = ROOT / "seeds"
+CACHE_DIR = ".cache"
 
 
 @dataclass
@@ -28,7 +50,7 @@ def sources(seeds: Path | load.Sources = SEEDS, display_root: str | None = None)
 
 
 def graph(seeds: Path | load.Sources = SEEDS, display_root: str | None = None) -> Built:
-    """Load the seeds and map them to the asserted named graphs (nothing written)."""
+    """Load the seeds and map them to the asserted named graphs in memory (nothing written)."""
     src = sources(seeds, display_root)
     ds = load.load_seeds(src)
     store = Store()
@@ -47,19 +69,228 @@ def validated(built: Built) -> Built:
     return built
 
 
-def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", display_root: str | None = None) -> Built:
-    built = validated(graph(seeds, display_root))
-    if not built.report.conforms:
-        raise NotConforming(validate.render(built.report, validate.ReportFormat.TEXT).rstrip())
-    infer.infer(built.store)
-    files = publish.render(built.store, built.dataset)
-    publish.check(files)
-    gen = oxstore.write_generation(out, files[publish.Dump.NQUADS], files[publish.Dump.SUMS].decode())
+# ---------------------------------------------------------------- the scalable build
+
+@dataclass
+class Summary:
+    """What ``kg build`` reports."""
+
+    out: Path
+    articles: int
+    claims: Counter
+    entities: int
+    graphs: dict[str, int]              # graph IRI -> triples
+    report: validate.Report
+    cached: int
+    rebuilt: int
+    store_reused: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def quads(self) -> int:
+        return sum(self.graphs.values())
+
+    @property
+    def inferred(self) -> int:
+        return self.graphs.get(str(iris.G.INFERRED), 0)
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def _entity_groups(entities_graph: Graph) -> tuple[dict[str, list], list]:
+    groups: dict[str, list] = {}
+    common = []
+    for t in entities_graph:
+        s = str(t[0])
+        if s.startswith(shard.ENTITY_NS):
+            groups.setdefault(s[len(shard.ENTITY_NS):].split("/", 1)[0], []).append(t)
+        else:
+            common.append(t)
+    return groups, common
+
+
+def _context(src: load.Sources, cache: cachemod.Cache) -> tuple[shard.Context, Graph, dict]:
+    meta = load_dataset_meta(src.seeds / load.DATASET_FILE, f"{src.root}/{load.DATASET_FILE}")
+    entities = load.load_registry(src)
+    st = Store()
+    mapper.map_entities(st, entities)
+    eg = st.graph(iris.G.ENTITIES)
+    groups, common = _entity_groups(eg)
+    digests = {e: cachemod.digest(*shard.nt_lines(ts)) for e, ts in groups.items()}
+    ontology = Graph().parse(ONTOLOGY, format="turtle")
+    base = cachemod.digest(shard.code_digest(), (src.seeds / load.DATASET_FILE).read_bytes())
+    ctx = shard.Context(src, entities, groups, digests, common, ontology,
+                        shard.Meta(meta["title"], meta["version"], meta["creator"], meta["issued"]), base, cache)
+    return ctx, eg, meta
+
+
+def _run_articles(ctx: shard.Context, keys: list[str], jobs: int, progress: Progress | None) -> list[tuple]:
+    done = []
+    if jobs <= 1 or len(keys) <= 1:
+        shard.init(ctx)
+        for i, key in enumerate(keys, 1):
+            done.append(shard.work(key))
+            if progress:
+                progress("articles", i, len(keys))
+        return done
+    shard.init(ctx)  # inherited by the forked workers: nothing large is pickled
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        for i, res in enumerate(pool.imap_unordered(shard.work, keys, chunksize=max(1, min(16, len(keys) // (jobs * 8) or 1))), 1):
+            done.append(res)
+            if progress:
+                progress("articles", i, len(keys))
+    return done
+
+
+def _parse_nt(lines: list[str]) -> Graph:
+    g = Graph()
+    if lines:
+        g.parse(data="\n".join(lines) + "\n", format="nt")
+    return g
+
+
+def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", display_root: str | None = None,
+          jobs: int | None = None, cache_dir: Path | None = None, progress: Progress | None = None) -> Summary:
+    """Build the graph from the seeds into ``out``: validated, inferred, every dump and the store, atomically."""
+    src = sources(seeds, display_root)
+    cache = cachemod.Cache(cache_dir if cache_dir is not None else out / CACHE_DIR)
+    ctx, eg, meta = _context(src, cache)
+    keys = sorted(src.annotations)
+
+    # per article: from the cache where every input is unchanged, else computed in the pool
+    metas: dict[str, shard.ArticleMeta] = {}
+    todo = []
+    for key in keys:
+        m = shard.lookup(ctx, key)
+        if m is None:
+            todo.append(key)
+        else:
+            metas[key] = m
+    errors: list[InputError] = []
+    clashes: list[str] = []
+    for key, m, errs, clash in _run_articles(ctx, todo, jobs or os.cpu_count() or 1, progress):
+        if m is not None:
+            metas[key] = m
+        errors.extend(InputError(*e) for e in errs)
+        if clash:
+            clashes.append(clash)
+    errors.extend(load.corpus_errors([(m.file, src.annotations[k][1]) for k, m in sorted(metas.items())]))
+    additions: dict[str, Graph] = {}
+    tfs = load.load_turtle(src)
+    for tf in tfs:
+        g = Graph()
+        for t in collect(errors, turtle.parse_untrusted, tf) or ():
+            g.add(t)
+        additions[tf.name] = g
+    if errors:
+        raise InputErrors(sorted(errors, key=lambda e: (e.pos.path, e.pos.line, e.pos.col)))
+    if clashes:
+        raise InconsistencyError(clashes[0])
+    ordered = [metas[k] for k in keys]
+
+    # the whole-corpus graphs
+    prov = Graph()
+    provenance.describe_common(prov, ctx.meta, [m.curator for m in ordered], [(tf.name, tf.sha256) for tf in tfs],
+                               load.file_sha256(src.seeds / load.ENTITIES_FILE), load.file_sha256(ONTOLOGY))
+    common_prov = set(prov)
+    for m in ordered:
+        provenance.describe_article(prov, m, ctx.meta.version)
+
+    report = _validate(ctx, eg, prov, common_prov, additions, tfs, ordered)
+    if not report.conforms:
+        raise NotConforming(validate.render(report, validate.ReportFormat.TEXT).rstrip())
+    inferred = _infer(ctx, eg, prov, additions, ordered)
+
+    graphs: dict[URIRef, Callable[[], publish.Fragment]] = {
+        iris.G.ONTOLOGY: lambda: publish.fragment(str(iris.G.ONTOLOGY), ox_triples(ctx.ontology)),
+        iris.G.ENTITIES: lambda: publish.fragment(str(iris.G.ENTITIES), ox_triples(eg)),
+        iris.G.PROVENANCE: lambda: publish.fragment(str(iris.G.PROVENANCE), ox_triples(prov)),
+    }
+    if inferred:
+        graphs[iris.G.INFERRED] = lambda: publish.fragment(str(iris.G.INFERRED), inferred)
+    for name, g in additions.items():
+        if len(g):
+            graphs[iris.G.addition(name)] = (lambda g=g, name=name: publish.fragment(str(iris.G.addition(name)), ox_triples(g)))
+    for m in ordered:
+        graphs[iris.G.article(m.key)] = (lambda m=m: shard.fragment(ctx, m))
+    counts: dict[str, int] = {}
+
+    def fragments():
+        names = sorted(graphs, key=str)
+        for i, name in enumerate(names, 1):
+            frag = graphs[name]()
+            counts[frag.graph] = frag.triples
+            yield frag
+            if progress:
+                progress("dumps", i, len(names))
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = publish.assemble(out, fragments, str(iris.G.INFERRED))
     try:
-        publish.write_atomically(out, files)
+        written[publish.Dump.CONTEXT] = publish.write_small(out, publish.Dump.CONTEXT, publish.context_bytes())
+        written[publish.Dump.VOID] = publish.write_small(out, publish.Dump.VOID, void.describe(meta, counts, written))
+        written[publish.Dump.SUMS] = publish.write_small(out, publish.Dump.SUMS, publish.sums(written))
+        gen, reused = _store(out, written)
     except BaseException:
-        import shutil
-        shutil.rmtree(gen, ignore_errors=True)
+        publish.discard(written)
         raise
-    oxstore.switch(out, gen)
-    return built
+    publish.commit(out, written)
+    if not reused:
+        oxstore.switch(out, gen)
+    claims = Counter()
+    for m in ordered:
+        claims.update(m.claims)
+    return Summary(out, len(ordered), claims, len(ctx.entities), counts, report, len(keys) - len(todo), len(todo), reused)
+
+
+def _store(out: Path, written: dict) -> tuple[Path, bool]:
+    """The store generation for these dumps: the current one if it holds exactly these quads, else a new one."""
+    nq = written[publish.Dump.NQUADS]
+    key = nq.sha256
+    current = oxstore.current(out)
+    if current is not None and current.name.startswith(oxstore.generation_name(key)):
+        return current, True
+    return oxstore.write_generation(out, Path(nq.tmp), key), False
+
+
+def _validate(ctx, eg, prov, common_prov, additions, tfs, ordered) -> validate.Report:
+    """Per-article results (cached) together with the checks of what is shared: the registry, the
+    provenance graph's common part and the curator additions, validated with the ontology."""
+    tracer = validate.Tracer()
+    tracer.add_entities(ctx.entities.values())
+    data = Graph()
+    for part in (ctx.ontology, eg, *additions.values()):
+        for t in part:
+            data.add(t)
+    for t in common_prov:
+        data.add(t)
+    for tf in tfs:
+        tracer.add_turtle(tf, additions[tf.name])
+    shacl, _ = validate.shacl(data, tracer)
+    graphs = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov}
+    graphs.update({iris.G.addition(n): g for n, g in additions.items()})
+    checks = validate.run_checks(shard._ox_store(graphs), tracer)
+    per_article = validate.Report([validate.Result.of_dict(r) for m in ordered for r in m.results])
+    return validate.merged([shacl, checks, per_article])
+
+
+def _infer(ctx, eg, prov, additions, ordered) -> list:
+    """The inferred graph (as pyoxigraph triples): each article's own inferences, plus the closure of
+    the registry, the additions and what the articles let the reasoner conclude about shared resources."""
+    shared = _parse_nt(sorted({line for m in ordered for line in m.inferred_shared}))
+    closed = infer.reasoner_input(ctx.ontology, [eg, shared, *additions.values()], ctx.reasoned)
+    asserted_input = set(closed)
+    infer.expand(closed)
+    asserted = set(eg) | set(prov) | set(ctx.ontology)
+    for g in additions.values():
+        asserted |= set(g)
+    whole = {t for t in infer.new_triples(closed, asserted_input) if t not in asserted}
+    whole |= {t for t in shared if t not in asserted}
+    triples = ox_triples(whole)
+    own = "\n".join(line for m in ordered for line in m.inferred_own).encode()
+    if own:
+        added = {ox_triple for ox_triple in ox_triples(asserted)} if additions else set()
+        triples.extend(t for t in (ox.Triple(q.subject, q.predicate, q.object)
+                                   for q in ox.parse(own, format=ox.RdfFormat.N_TRIPLES)) if t not in added)
+    return triples

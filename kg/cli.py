@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
-from collections import Counter
 from pathlib import Path
 
-from . import __version__, build as builder, curate, iris, load, query as q, registry, validate
+from . import __version__, build as builder, curate, load, progress, query as q, registry, validate
 from .errors import InputError, InputErrors, KgError
 
 DEFAULT_OUT = Path("build")
@@ -26,15 +25,10 @@ def _seeds(args) -> tuple[Path, str]:
 def cmd_build(args) -> int:
     seeds, display = _seeds(args)
     out = Path(args.out)
-    built = builder.build(seeds, out, display)
-    ds, store = built.dataset, built.store
-    kinds = Counter(c.type for a in ds.articles for c in a.claims)
-    inferred = len(store.graph(iris.G.INFERRED))
-    warnings = len(built.report.results) if built.report else 0
-    print(f"built {out}/: {len(store)} quads in {len(store.graph_names())} named graphs "
-          f"({len(ds.articles)} articles, {sum(kinds.values())} claims, {len(ds.entities)} entities; "
-          f"{inferred} inferred triples; validation: conforms, {warnings} warning{'s' if warnings != 1 else ''})")
-    print("claims by type: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+    with progress.Bar(enabled=not args.quiet) as bar:
+        summary = builder.build(seeds, out, display, jobs=args.jobs, cache_dir=Path(args.cache) if args.cache else None,
+                                progress=bar.update)
+    print_summary(summary)
     if not args.quiet:
         print()
         print("Who raised the issue with Putin?")
@@ -43,6 +37,16 @@ def cmd_build(args) -> int:
         results = q.run(store_, cq.text, q.bind_params(cq, store_, {"actor": "putin"}))
         sys.stdout.write(q.render(results, q.Format.TABLE))
     return 0
+
+
+def print_summary(summary: builder.Summary) -> None:
+    warnings = len(summary.report.results)
+    print(f"built {summary.out}/: {summary.quads} quads in {len(summary.graphs)} named graphs "
+          f"({summary.articles} articles, {sum(summary.claims.values())} claims, {summary.entities} entities; "
+          f"{summary.inferred} inferred triples; validation: conforms, {warnings} warning{'s' if warnings != 1 else ''})")
+    print("claims by type: " + ", ".join(f"{k} {n}" for k, n in sorted(summary.claims.items())))
+    print(f"articles: {summary.cached} from the cache, {summary.rebuilt} rebuilt; store "
+          + ("unchanged" if summary.store_reused else "rewritten"))
 
 
 def cmd_validate(args) -> int:
@@ -124,7 +128,9 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the graph from the seeds and write the dumps")
     b.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
     b.add_argument("--out", default=str(DEFAULT_OUT), help="output directory (default: build/)")
-    b.add_argument("--quiet", action="store_true", help="print the summary only, not the headline answer")
+    b.add_argument("--quiet", action="store_true", help="print the summary only: no headline answer, no progress bar")
+    b.add_argument("--jobs", type=int, help="worker processes for the per-article stages (default: the number of cores)")
+    b.add_argument("--cache", help="build cache directory (default: OUT/.cache; safe to delete)")
     b.set_defaults(func=cmd_build)
 
     v = sub.add_parser("validate", help="validate the seeds, or additions together with them")

@@ -11,11 +11,13 @@ cannot express (e.g. only speech acts that occurred) are CONSTRUCT queries in
 
 from __future__ import annotations
 
+import enum
+import os
 from pathlib import Path
 
 import owlrl
 from owlrl.Namespaces import ERRNS
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 from . import iris
@@ -45,7 +47,7 @@ def reasoned_properties(ontology: Graph) -> set:
     return props
 
 
-def _asserted(store: Store) -> Graph:
+def reasoner_input(ontology: Graph, graphs, keep: set | None = None) -> Graph:
     """The reasoner's input: the ontology, plus data triples whose property the ontology constrains.
 
     A triple whose property has no domain, range, super-property, inverse or
@@ -53,22 +55,32 @@ def _asserted(store: Store) -> Graph:
     rule with this ontology, so it is left out: the closure is the same and
     several times faster.
     """
-    ontology = store.graph(iris.G.ONTOLOGY)
-    keep = reasoned_properties(ontology)
+    keep = reasoned_properties(ontology) if keep is None else keep
     g = Graph()
     for t in ontology:
         g.add(t)
-    for name in store.graph_names():
-        if name not in (iris.G.ONTOLOGY, iris.G.PROVENANCE, iris.G.INFERRED):
-            for t in store.graph(name):
-                if t[1] in keep:
-                    g.add(t)
+    for graph in graphs:
+        for t in graph:
+            if t[1] in keep:
+                g.add(t)
     return g
 
 
-def closure(store: Store) -> tuple[Graph, set]:
-    g = _asserted(store)
-    asserted = set(g)
+class Engine(enum.Enum):
+    OWLRL = "owlrl"             # the reference semantics (pure Python)
+    REASONABLE = "reasonable"   # the same closure in Rust, with our consistency checks
+
+
+def engine() -> Engine:
+    """``KG_REASONER=owlrl`` selects the reference engine; the default is the fast one."""
+    return Engine(os.environ.get("KG_REASONER", Engine.REASONABLE.value))
+
+
+def expand(g: Graph, which: Engine | None = None) -> Graph:
+    """The OWL 2 RL closure of ``g``, in place; an inconsistency raises :class:`InconsistencyError`."""
+    which = which or engine()
+    if which is Engine.REASONABLE and fast_supported(g):
+        return expand_fast(g)
     # improved_datatypes=False: owlrl would otherwise swap rdflib's lexical-to-Python conversions
     # while it runs and not restore them exactly, so validation after inference in the same
     # process would judge literals differently from validation before it.
@@ -77,7 +89,70 @@ def closure(store: Store) -> tuple[Graph, set]:
     errors = sorted(str(o) for s in g.subjects(RDF.type, ERRNS.ErrorMessage) for o in g.objects(s, ERRNS.error))
     if errors:
         raise InconsistencyError("OWL RL reasoning found the graph inconsistent:\n  " + "\n  ".join(errors))
-    return g, asserted
+    return g
+
+
+# ---------------------------------------------------------------- the fast engine
+
+# Axioms whose OWL 2 RL consistency rules `clashes` checks; an ontology using any other
+# inconsistency-producing construct is reasoned over by owlrl instead.
+_CHECKED = {OWL.disjointWith, OWL.differentFrom}
+_UNCHECKED = (OWL.AllDisjointClasses, OWL.AllDisjointProperties, OWL.propertyDisjointWith, OWL.AsymmetricProperty,
+              OWL.IrreflexiveProperty, OWL.maxCardinality, OWL.maxQualifiedCardinality, OWL.complementOf,
+              OWL.NegativePropertyAssertion, OWL.AllDifferent, OWL.hasKey)
+_XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
+
+
+def fast_supported(ontology: Graph) -> bool:
+    """True when every inconsistency the ontology can produce is one `clashes` detects."""
+    return not any((None, None, term) in ontology or (None, term, None) in ontology for term in _UNCHECKED)
+
+
+def expand_fast(g: Graph) -> Graph:
+    """The OWL 2 RL closure by ``reasonable`` (Rust), in place, with owlrl's consistency checks.
+
+    ``reasonable`` computes the same entailments as owlrl (a test compares them on
+    the seeds and a generated corpus) but reports no inconsistencies, so the rules
+    that make a graph inconsistent under this ontology are checked on its closure
+    here: cax-dw (an individual of two disjoint classes) and eq-diff1 (``owl:sameAs``
+    between individuals declared ``owl:differentFrom``, as prp-fp yields for two
+    factualities).  ``fast_supported`` guards that nothing else could clash.
+    """
+    import reasonable
+    r = reasonable.PyReasoner()
+    r.from_graph(g)
+    for s, p, o in r.reason():
+        if isinstance(o, Literal) and o.datatype == _XSD_STRING:
+            o = Literal(str(o))
+        g.add((s, p, o))
+    errors = clashes(g)
+    if errors:
+        raise InconsistencyError("OWL RL reasoning found the graph inconsistent:\n  " + "\n  ".join(errors))
+    return g
+
+
+def clashes(g: Graph) -> list[str]:
+    """The cax-dw and eq-diff1 inconsistencies of a closed graph, worded as owlrl words them."""
+    errors = []
+    for c1, c2 in g.subject_objects(OWL.disjointWith):
+        for x in set(g.subjects(RDF.type, c1)) & set(g.subjects(RDF.type, c2)):
+            errors.append(f"Disjoint classes {c1} and {c2} have a common individual {x}")
+    for x, y in g.subject_objects(OWL.sameAs):
+        if x != y and ((x, OWL.differentFrom, y) in g or (y, OWL.differentFrom, x) in g):
+            errors.append(f"'sameAs' and 'differentFrom' cannot be used on the same subject-object pair: ({x}, {y})")
+    return sorted(set(errors))
+
+
+def _asserted(store: Store) -> Graph:
+    ontology = store.graph(iris.G.ONTOLOGY)
+    return reasoner_input(ontology, [store.graph(n) for n in store.graph_names()
+                                     if n not in (iris.G.ONTOLOGY, iris.G.PROVENANCE, iris.G.INFERRED)])
+
+
+def closure(store: Store) -> tuple[Graph, set]:
+    g = _asserted(store)
+    asserted = set(g)
+    return expand(g), asserted
 
 
 def _keep(triple) -> bool:
@@ -95,16 +170,21 @@ def rules(directory: Path = RULES) -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.rq"))}
 
 
+def new_triples(closed: Graph, asserted) -> set:
+    """What the closure and the rules add about the dataset's own resources (``asserted`` left out)."""
+    out = {t for t in closed if t not in asserted and _keep(t)}
+    for text in rules().values():
+        for t in closed.query(text):
+            if t not in asserted:
+                out.add(t)
+    return out
+
+
 def infer(store: Store) -> Graph:
     """Fill the inferred graph; returns it."""
     g, _ = closure(store)
     asserted = set(store.union())  # every asserted graph, provenance included
     inferred = store.graph(iris.G.INFERRED)
-    for t in g:
-        if t not in asserted and _keep(t):
-            inferred.add(t)
-    for text in rules().values():
-        for t in g.query(text):
-            if t not in asserted:
-                inferred.add(t)
+    for t in new_triples(g, asserted):
+        inferred.add(t)
     return inferred

@@ -7,6 +7,7 @@ Errors in different claims and files are collected and reported together.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -349,10 +350,8 @@ class Sources:
                        list(self.entity_files), dict(self.turtle))
 
 
-def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Dataset:
-    """Load dataset.yaml, the registry, every annotation file and Turtle addition."""
-    src = seeds if isinstance(seeds, Sources) else Sources.of(seeds, display_root)
-    meta = load_dataset_meta(src.seeds / DATASET_FILE, f"{src.root}/{DATASET_FILE}")
+def load_registry(src: Sources) -> dict[str, Entity]:
+    """The entity registry: seeds/entities.yaml and any registry additions overlaid on it."""
     entities: dict[str, Entity] = {}
     for path, display in src.entity_files:
         for eid, ent in load_entities(path, display, check_refs=False).items():
@@ -363,19 +362,35 @@ def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Datase
     ref_errors = check_registry_refs(entities)
     if ref_errors:
         raise InputErrors(ref_errors)
+    return entities
+
+
+def corpus_errors(annotated: list[tuple[str, Pos | str]]) -> list[InputError]:
+    """What no single annotation file shows: two files annotating one article.
+    ``annotated`` lists (article file, where its annotation file says so)."""
+    files = Counter(f for f, _ in annotated)
+    return [InputError(pos, f"{f} is annotated by more than one file", "keep one annotation file per article")
+            for f, pos in annotated if files[f] > 1]
+
+
+def load_turtle(src: Sources) -> list[TurtleFile]:
+    return [TurtleFile(name, display, file_sha256(path), source.read_text(path, display))
+            for name, (path, display) in sorted(src.turtle.items())]
+
+
+def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Dataset:
+    """Load dataset.yaml, the registry, every annotation file and Turtle addition."""
+    src = seeds if isinstance(seeds, Sources) else Sources.of(seeds, display_root)
+    meta = load_dataset_meta(src.seeds / DATASET_FILE, f"{src.root}/{DATASET_FILE}")
+    entities = load_registry(src)
     loader = ArticleLoader(src, entities)
     articles, errors = [], []
     for key, (path, display) in sorted(src.annotations.items()):
         art = collect(errors, loader.load, path, display)
         if art is not None:
             articles.append(art)
-    files = [a.file for a in articles]
-    for a in articles:
-        if files.count(a.file) > 1:
-            errors.append(InputError(a.pos, f"{a.file} is annotated by more than one file", "keep one annotation file per article"))
+    errors.extend(corpus_errors([(a.file, a.pos) for a in articles]))
     if errors:
         raise InputErrors(errors)
-    turtle = [TurtleFile(name, display, file_sha256(path), source.read_text(path, display))
-              for name, (path, display) in sorted(src.turtle.items())]
     return Dataset(meta["title"], meta["description"], meta["version"], meta["license"], meta["issued"],
-                   meta["creator"], entities, articles, src.root, turtle)
+                   meta["creator"], entities, articles, src.root, load_turtle(src))

@@ -11,7 +11,6 @@ generation is kept until the next switch, for readers that still have it open.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -45,13 +44,17 @@ def current(out: Path) -> Path | None:
     return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
 
 
+def generation_name(key: str) -> str:
+    """Generations are named after the SHA-256 of the N-Quads they hold."""
+    return _PREFIX + key[:16]
+
+
 def new_generation(out: Path, key: str) -> Path:
     """A fresh, empty directory name for the next generation (never an existing one)."""
     out.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     n = 0
     while True:
-        gen = out / f"{_PREFIX}{digest}{'-' + str(n) if n else ''}"
+        gen = out / f"{generation_name(key)}{'-' + str(n) if n else ''}"
         if not gen.exists():
             return gen
         n += 1

@@ -13,7 +13,25 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from . import iris
+from typing import Protocol
+
 from .model import Article, Dataset, Quote
+
+
+class ArticleProvenance(Protocol):
+    key: str
+    file: str
+    sha256: str
+    annotation_sha256: str
+    curator: str
+    annotated_on: str
+
+
+class DatasetMeta(Protocol):
+    title: str
+    version: str
+    creator: str
+    issued: str
 from .vocab import HRR, OA
 
 
@@ -61,40 +79,53 @@ def _pinned(date: str) -> Literal:
     return Literal(f"{date}T00:00:00Z", datatype=XSD.dateTime)
 
 
-def describe_graphs(g: Graph, ds: Dataset, entities_sha256: str, ontology_sha256: str) -> None:
-    """The provenance graph: what each named graph was derived from, by whom, when."""
+def _graph(g: Graph, name: URIRef, label: str, files: list[tuple[str, str]], who: URIRef, when: str, build: URIRef) -> None:
+    g.add((name, RDF.type, PROV.Entity))
+    g.add((name, RDFS.label, Literal(label)))
+    for relpath, sha in files:
+        g.add((name, PROV.wasDerivedFrom, _file(g, relpath, sha)))
+    g.add((name, PROV.wasAttributedTo, who))
+    g.add((name, PROV.wasGeneratedBy, build))
+    g.add((name, PROV.generatedAtTime, _pinned(when)))
+
+
+def describe_article(g: Graph, a: ArticleProvenance, version: str) -> None:
+    """What an article's named graph was derived from (its text and its annotation file), by whom, when."""
+    name = iris.G.article(a.key)
+    _graph(g, name, f"Claims of article {a.key}",
+           [(f"seeds/articles/{a.file}", a.sha256), (f"seeds/annotations/{a.key}.yaml", a.annotation_sha256)],
+           iris.curator(a.curator), a.annotated_on, iris.build_activity(version))
+    g.add((name, DCTERMS.subject, iris.article(a.key)))
+
+
+def describe_common(g: Graph, ds: DatasetMeta, curators: list[str], turtle: list[tuple[str, str]],
+                    entities_sha256: str, ontology_sha256: str) -> None:
+    """The provenance graph apart from the article graphs: the build, the agents, the ontology,
+    registry and addition graphs.  ``turtle`` lists (name, sha256) of curator additions."""
     build = iris.build_activity(ds.version)
     creator = iris.curator(ds.creator)
     g.add((build, RDF.type, PROV.Activity))
     g.add((build, RDFS.label, Literal(f"kg build of {ds.title} {ds.version}")))
     g.add((build, PROV.endedAtTime, _pinned(ds.issued)))
-    for agent, name in {creator: ds.creator, **{iris.curator(a.curator): a.curator for a in ds.articles}}.items():
+    for agent, name in {creator: ds.creator, **{iris.curator(c): c for c in curators}}.items():
         g.add((agent, RDF.type, PROV.Agent))
         g.add((agent, RDFS.label, Literal(name)))
-
-    def graph(name: URIRef, label: str, files: list[tuple[str, str]], who: URIRef, when: str) -> None:
-        g.add((name, RDF.type, PROV.Entity))
-        g.add((name, RDFS.label, Literal(label)))
-        for relpath, sha in files:
-            g.add((name, PROV.wasDerivedFrom, _file(g, relpath, sha)))
-        g.add((name, PROV.wasAttributedTo, who))
-        g.add((name, PROV.wasGeneratedBy, build))
-        g.add((name, PROV.generatedAtTime, _pinned(when)))
-
-    graph(iris.G.ONTOLOGY, "The hrr ontology", [("ontology/hrr.ttl", ontology_sha256)], creator, ds.issued)
-    graph(iris.G.ENTITIES, "The entity registry", [("seeds/entities.yaml", entities_sha256)], creator, ds.issued)
-    for a in ds.articles:
-        name = iris.G.article(a.key)
-        graph(name, f"Claims of article {a.key}",
-              [(f"seeds/articles/{a.file}", a.sha256), (f"seeds/annotations/{a.key}.yaml", a.annotation_sha256)],
-              iris.curator(a.curator), a.annotated_on)
-        g.add((name, DCTERMS.subject, iris.article(a.key)))
-    for tf in ds.turtle:
-        name = iris.G.addition(tf.name)
-        graph(name, f"Curator addition {tf.name}", [(f"seeds/additions/{tf.name}.ttl", tf.sha256)], creator, ds.issued)
+    _graph(g, iris.G.ONTOLOGY, "The hrr ontology", [("ontology/hrr.ttl", ontology_sha256)], creator, ds.issued, build)
+    _graph(g, iris.G.ENTITIES, "The entity registry", [("seeds/entities.yaml", entities_sha256)], creator, ds.issued, build)
+    for tname, sha in turtle:
+        _graph(g, iris.G.addition(tname), f"Curator addition {tname}", [(f"seeds/additions/{tname}.ttl", sha)],
+               creator, ds.issued, build)
     g.add((iris.G.PROVENANCE, RDF.type, PROV.Entity))
     g.add((iris.G.PROVENANCE, RDFS.label, Literal("Provenance of the named graphs")))
     g.add((iris.G.PROVENANCE, PROV.wasGeneratedBy, build))
+
+
+def describe_graphs(g: Graph, ds: Dataset, entities_sha256: str, ontology_sha256: str) -> None:
+    """The provenance graph of a whole in-memory dataset: what each named graph was derived from, by whom, when."""
+    describe_common(g, ds, [a.curator for a in ds.articles], [(tf.name, tf.sha256) for tf in ds.turtle],
+                    entities_sha256, ontology_sha256)
+    for a in ds.articles:
+        describe_article(g, a, ds.version)
 
 
 def article_source(g: Graph, a: Article) -> URIRef:

@@ -1,37 +1,42 @@
-"""Write the dumps, deterministically and atomically.
+"""Write the dumps, deterministically and atomically, from per-graph fragments.
 
-Every file is serialised to a temporary name in the output directory, checked
-(re-read), and only when all of them are ready do they replace the old ones
-with ``os.replace``.  On any error before that, ``--out`` is untouched.
-Byte-stable output: no blank nodes are minted anywhere, N-Quads are sorted,
-JSON-LD is re-serialised with sorted keys and node arrays.
+Each named graph is serialised once into a :class:`Fragment` (its sorted
+N-Quads lines, its Turtle statements, its JSON-LD graph object and the gzip
+members of its N-Quads and TriG text).  Fragments of article graphs are cached
+with the article (``kg.cache``), so a dump of 10,000 articles is assembled by
+concatenation, not re-serialised.  Assembly streams into temporary files in the
+output directory; only when every file is written and checked do they replace
+the old ones (``os.replace``).  Byte-stable: no blank nodes, no clock, graphs in
+IRI order, triples sorted within each graph, gzip headers without name or time.
 """
 
 from __future__ import annotations
 
 import enum
+import gzip
 import hashlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
-import pyoxigraph
-from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, VOID, XSD
+import pyoxigraph as ox
 
-from . import iris
 from .errors import KgError
-from .model import Dataset
-from .store import PREFIXES, Store, bind_prefixes
+from .store import PREFIXES
 
-SPDX = Namespace("http://spdx.org/rdf/terms#")
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_OX_PREFIXES = {p: str(ns) for p, ns in sorted(PREFIXES.items())}
 
 
 class Dump(enum.Enum):
     TRIG = "kg.trig"
+    TRIG_GZ = "kg.trig.gz"
     NQUADS = "kg.nq"
+    NQUADS_GZ = "kg.nq.gz"
     TURTLE = "kg.ttl"
     JSONLD = "kg.jsonld"
     CONTEXT = "context.jsonld"
@@ -43,137 +48,253 @@ class Dump(enum.Enum):
 MEDIA_TYPES = {
     Dump.TRIG: "application/trig", Dump.NQUADS: "application/n-quads", Dump.TURTLE: "text/turtle",
     Dump.JSONLD: "application/ld+json", Dump.CONTEXT: "application/ld+json", Dump.INFERRED: "text/turtle",
+    Dump.TRIG_GZ: "application/trig", Dump.NQUADS_GZ: "application/n-quads",
 }
+COMPRESSED = {Dump.TRIG_GZ: Dump.TRIG, Dump.NQUADS_GZ: Dump.NQUADS}
 
 
 def context() -> dict:
-    return {"@context": {prefix: str(ns) for prefix, ns in sorted(PREFIXES.items())}}
+    return {"@context": dict(_OX_PREFIXES)}
 
 
-def _sorted_jsonld(value):
-    """Sort JSON-LD arrays of nodes/values so output does not depend on store order."""
-    if isinstance(value, dict):
-        return {k: _sorted_jsonld(v) for k, v in value.items()}
-    if isinstance(value, list):
-        items = [_sorted_jsonld(v) for v in value]
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
-    return value
+def context_bytes() -> bytes:
+    return (json.dumps(context(), indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
-def _longturtle(graph: Graph) -> str:
-    copy = bind_prefixes(Graph())
-    for triple in graph:
-        copy.add(triple)
-    return copy.serialize(format="longturtle")
+def gz(data: bytes) -> bytes:
+    """One deterministic gzip member: no file name, mtime 0."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
 
 
-def _turtle_body(graph: Graph) -> str:
-    """Canonical Turtle (rdflib longturtle) of one graph, without its PREFIX lines."""
-    text = _longturtle(graph)
-    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("PREFIX ")).strip("\n")
+# ---------------------------------------------------------------- one graph
+
+@dataclass
+class Fragment:
+    """One named graph, serialised every way the dumps need it."""
+
+    graph: str
+    triples: int
+    nq: bytes        # sorted N-Quads lines
+    body: bytes      # Turtle statements, prefixes as in PREFIXES (declared once per dump)
+    jsonld: bytes    # the graph's JSON-LD object {"@id": graph, "@graph": [...]}
+    nq_gz: bytes
+    trig_gz: bytes   # gzip member of this graph's TriG block
+
+    def parts(self) -> dict[str, bytes]:
+        return {"nq": self.nq, "body": self.body, "jsonld": self.jsonld, "nq_gz": self.nq_gz, "trig_gz": self.trig_gz}
+
+    @classmethod
+    def of_parts(cls, graph: str, triples: int, parts: dict[str, bytes]) -> "Fragment":
+        return cls(graph, triples, parts["nq"], parts["body"], parts["jsonld"], parts["nq_gz"], parts["trig_gz"])
+
+    @property
+    def trig_block(self) -> bytes:
+        return b"\n<" + self.graph.encode() + b"> {\n" + self.body + b"}\n"
 
 
-def trig(store: Store) -> str:
-    """TriG with graphs in IRI order, each graph's body in canonical longturtle form.
-
-    (rdflib's own TriG serialiser orders graphs and subjects by store order,
-    which is not stable across runs.)
-    """
-    lines = [f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(PREFIXES.items())]
-    for name in store.graph_names():
-        body = _turtle_body(store.graph(name))
-        # no re-indentation: a multi-line literal must keep its exact characters
-        lines.append(f"\n<{name}> {{\n{body}\n}}\n")
-    return "".join(lines)
+def sorted_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    return sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
 
 
-def void(store: Store, ds: Dataset, files: dict[Dump, bytes]) -> bytes:
-    """VoID + DCAT description of the dataset and its dumps (sizes, checksums, graphs)."""
-    g = bind_prefixes(Graph())
-    g.bind("spdx", SPDX)
-    g.bind("sd", SD)
-    d = iris.dataset()
-    g.add((d, RDF.type, VOID.Dataset))
-    g.add((d, RDF.type, DCAT.Dataset))
-    g.add((d, DCTERMS.title, Literal(ds.title, lang="en")))
-    g.add((d, DCTERMS.description, Literal(ds.description, lang="en")))
-    g.add((d, DCTERMS.license, URIRef(ds.license)))
-    g.add((d, DCTERMS.creator, Literal(ds.creator)))
-    g.add((d, DCTERMS.issued, Literal(ds.issued, datatype=XSD.date)))
-    g.add((d, OWL.versionInfo, Literal(ds.version)))
-    g.add((d, VOID.uriSpace, Literal(iris.DATASET)))
-    for vocab in (iris.ONTOLOGY, "http://www.w3.org/ns/oa#", "http://www.w3.org/ns/prov#", "https://schema.org/",
-                  "http://www.w3.org/2004/02/skos/core#", "http://xmlns.com/foaf/0.1/"):
-        g.add((d, VOID.vocabulary, URIRef(vocab)))
-    asserted = sum(len(store.graph(n)) for n in store.graph_names() if n != iris.G.INFERRED)
-    g.add((d, VOID.triples, Literal(asserted, datatype=XSD.integer)))
-    for name in store.graph_names():
-        subset = iris.subset(name)
-        g.add((d, VOID.subset, subset))
-        g.add((subset, RDF.type, VOID.Dataset))
-        g.add((subset, SD.name, name))
-        g.add((subset, VOID.triples, Literal(len(store.graph(name)), datatype=XSD.integer)))
-    for dump, data in sorted(files.items(), key=lambda kv: kv[0].value):
-        if dump not in MEDIA_TYPES:
-            continue
-        dist = iris.dump(dump.value)
-        g.add((d, DCAT.distribution, dist))
-        if dump in (Dump.TRIG, Dump.NQUADS):
-            g.add((d, VOID.dataDump, dist))
-        g.add((dist, RDF.type, DCAT.Distribution))
-        g.add((dist, DCTERMS.title, Literal(dump.value)))
-        g.add((dist, DCAT.mediaType, URIRef("https://www.iana.org/assignments/media-types/" + MEDIA_TYPES[dump])))
-        g.add((dist, DCAT.byteSize, Literal(len(data), datatype=XSD.nonNegativeInteger)))
-        checksum = iris.sub(dist, "sha256")
-        g.add((dist, SPDX.checksum, checksum))
-        g.add((checksum, RDF.type, SPDX.Checksum))
-        g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
-        g.add((checksum, SPDX.checksumValue, Literal(hashlib.sha256(data).hexdigest(), datatype=XSD.hexBinary)))
-    return g.serialize(format="longturtle").encode("utf-8")
+def fragment(graph: str, triples: Iterable[ox.Triple]) -> Fragment:
+    """Serialise one named graph (triples are de-duplicated and sorted)."""
+    ordered = sorted_triples(triples)
+    g = ox.NamedNode(graph)
+    quads = [ox.Quad(t.subject, t.predicate, t.object, g) for t in ordered]
+    nq = b"".join(sorted(_lines(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))))
+    body = turtle_body(ordered)
+    frag = Fragment(graph, len(ordered), nq, body, jsonld_graph(graph, ordered), gz(nq), b"")
+    frag.trig_gz = gz(frag.trig_block)
+    _verify(frag)
+    return frag
 
 
-def render(store: Store, ds: Dataset) -> dict[Dump, bytes]:
-    """Serialise every dump, and the VoID description of them, to bytes (nothing is written)."""
-    rdf = store.dataset
-    out: dict[Dump, bytes] = {}
-    out[Dump.TRIG] = trig(store).encode("utf-8")
-    nq = rdf.serialize(format="nquads")
-    out[Dump.NQUADS] = ("".join(sorted(set(nq.splitlines(keepends=True))))).encode("utf-8")
-    out[Dump.TURTLE] = _longturtle(store.union()).encode("utf-8")
-    ctx = context()
-    raw = json.loads(rdf.serialize(format="json-ld", context=ctx["@context"], auto_compact=True))
-    raw = _sorted_jsonld(raw)
-    raw["@context"] = ctx["@context"]
-    out[Dump.JSONLD] = (json.dumps(raw, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-    out[Dump.CONTEXT] = (json.dumps(ctx, indent=1, sort_keys=True) + "\n").encode("utf-8")
-    inferred = store.graph(iris.G.INFERRED)
-    if len(inferred):
-        out[Dump.INFERRED] = _longturtle(inferred).encode("utf-8")
-    out[Dump.VOID] = void(store, ds, out)
-    sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {dump.value}\n" for dump, data in sorted(out.items(), key=lambda kv: kv[0].value))
-    out[Dump.SUMS] = sums.encode("utf-8")
-    return out
-
-
-def check(files: dict[Dump, bytes]) -> None:
-    """Re-read what is about to be published: TriG and N-Quads must hold the same quads."""
-    counts = {}
-    for dump, fmt in ((Dump.TRIG, pyoxigraph.RdfFormat.TRIG), (Dump.NQUADS, pyoxigraph.RdfFormat.N_QUADS)):
+def _verify(frag: Fragment) -> None:
+    """Re-read what is about to be published: this graph's N-Quads and TriG must each hold its triples."""
+    for data, fmt in ((frag.nq, ox.RdfFormat.N_QUADS), (prefix_lines() + frag.trig_block, ox.RdfFormat.TRIG)):
         try:
-            counts[dump] = sum(1 for _ in pyoxigraph.parse(files[dump], format=fmt))
+            n = sum(1 for _ in ox.parse(data, format=fmt))
         except SyntaxError as exc:  # pragma: no cover - would be a serialiser bug
-            raise KgError(f"{dump.value} does not re-parse: {exc}") from None
-    if counts[Dump.TRIG] != counts[Dump.NQUADS]:  # pragma: no cover
-        raise KgError(f"kg.trig has {counts[Dump.TRIG]} quads but kg.nq has {counts[Dump.NQUADS]}")
+            raise KgError(f"the {fmt} of graph <{frag.graph}> does not re-parse: {exc}") from None
+        if n != frag.triples:  # pragma: no cover
+            raise KgError(f"the {fmt} of graph <{frag.graph}> holds {n} quads, the graph {frag.triples}")
+
+
+def _lines(data: bytes) -> list[bytes]:
+    # split on "\n" only: a literal may hold U+2028, U+0085 or a form feed, which
+    # N-Quads leaves unescaped and str.splitlines() would wrongly treat as line ends
+    return [line + b"\n" for line in data.split(b"\n") if line]
+
+
+def turtle_body(ordered: list[ox.Triple]) -> bytes:
+    """Turtle statements for sorted triples, using the project's prefixes (declared by the caller)."""
+    if not ordered:
+        return b""
+    text = ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=_OX_PREFIXES)
+    return b"".join(line + b"\n" for line in text.split(b"\n") if line and not line.startswith(b"@prefix "))
+
+
+def prefix_lines() -> bytes:
+    return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in _OX_PREFIXES.items()).encode()
+
+
+# ---------------------------------------------------------------- JSON-LD
+
+_BY_LENGTH = sorted(_OX_PREFIXES.items(), key=lambda kv: -len(kv[1]))
+
+
+def compact(iri: str) -> str:
+    """A compact IRI (prefix:local) where a declared prefix fits, else the IRI itself."""
+    for prefix, ns in _BY_LENGTH:
+        if iri.startswith(ns):
+            local = iri[len(ns):]
+            if local and not local.startswith("//") and all(c.isalnum() or c in "-_./~%" for c in local):
+                return f"{prefix}:{local}"
+    return iri
+
+
+def _json_value(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"@id": compact(term.value)}
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return {"@value": term.value, "@language": term.language}
+        if term.datatype.value != XSD_STRING:
+            return {"@value": term.value, "@type": compact(term.datatype.value)}
+        return {"@value": term.value}
+    raise KgError(f"cannot write {term!r} as JSON-LD")  # pragma: no cover - no blank nodes or triple terms
+
+
+def jsonld_graph(graph: str, ordered: list[ox.Triple]) -> bytes:
+    nodes: dict[str, dict] = {}
+    for t in ordered:
+        node = nodes.setdefault(t.subject.value, {"@id": compact(t.subject.value)})
+        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            node.setdefault("@type", []).append(compact(t.object.value))
+        else:
+            node.setdefault(compact(t.predicate.value), []).append(_json_value(t.object))
+    for node in nodes.values():
+        for key, values in node.items():
+            if isinstance(values, list):
+                values.sort(key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    obj = {"@id": compact(graph), "@graph": [nodes[s] for s in sorted(nodes)]}
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=None, separators=(",", ":")).encode()
+
+
+# ---------------------------------------------------------------- assembly
+
+class _Sink:
+    """A temporary file beside its target, hashed as it is written."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        self.fh = os.fdopen(fd, "wb")
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.fh.write(data)
+        self.sha.update(data)
+        self.size += len(data)
+
+    def close(self) -> None:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        os.chmod(self.tmp, 0o644)
+
+
+@dataclass
+class Written:
+    """A dump written to a temporary name: what VoID and SHA256SUMS need to know."""
+
+    dump: Dump
+    tmp: str
+    size: int
+    sha256: str
+
+
+def assemble(out: Path, fragments: Callable[[], Iterator[Fragment]], inferred_graph: str) -> dict[Dump, Written]:
+    """Stream every RDF dump from the fragments (graphs in IRI order), to temporary files in ``out``.
+
+    ``fragments`` is called once and yields each graph's fragment in IRI order;
+    each is written to every dump before the next is read, so memory holds one
+    graph at a time.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    sinks = {d: _Sink(out / d.value) for d in (Dump.TRIG, Dump.TRIG_GZ, Dump.NQUADS, Dump.NQUADS_GZ,
+                                               Dump.TURTLE, Dump.JSONLD, Dump.INFERRED)}
+    try:
+        head = prefix_lines()
+        sinks[Dump.TRIG].write(head)
+        sinks[Dump.TRIG_GZ].write(gz(head))
+        sinks[Dump.TURTLE].write(head)
+        sinks[Dump.INFERRED].write(head)
+        sinks[Dump.JSONLD].write(b'{"@context":' + json.dumps(context()["@context"], sort_keys=True).encode() + b',"@graph":[')
+        first = True
+        for frag in fragments():
+            sinks[Dump.TRIG].write(frag.trig_block)
+            sinks[Dump.TRIG_GZ].write(frag.trig_gz)
+            sinks[Dump.NQUADS].write(frag.nq)
+            sinks[Dump.NQUADS_GZ].write(frag.nq_gz)
+            if frag.graph == inferred_graph:
+                sinks[Dump.INFERRED].write(frag.body)
+            else:
+                sinks[Dump.TURTLE].write(frag.body)
+            sinks[Dump.JSONLD].write((b"" if first else b",\n") + frag.jsonld)
+            first = False
+        sinks[Dump.JSONLD].write(b"]}\n")
+        for s in sinks.values():
+            s.close()
+    except BaseException:
+        for s in sinks.values():
+            if not s.fh.closed:
+                s.fh.close()
+            Path(s.tmp).unlink(missing_ok=True)
+        raise
+    return {d: Written(d, s.tmp, s.size, s.sha.hexdigest()) for d, s in sinks.items()}
+
+
+def write_small(out: Path, dump: Dump, data: bytes) -> Written:
+    s = _Sink(out / dump.value)
+    try:
+        s.write(data)
+        s.close()
+    except BaseException:
+        Path(s.tmp).unlink(missing_ok=True)
+        raise
+    return Written(dump, s.tmp, s.size, s.sha.hexdigest())
+
+
+def sums(written: dict[Dump, Written]) -> bytes:
+    return "".join(f"{w.sha256}  {d.value}\n" for d, w in sorted(written.items(), key=lambda kv: kv[0].value)).encode()
+
+
+def discard(written: dict[Dump, Written]) -> None:
+    for w in written.values():
+        Path(w.tmp).unlink(missing_ok=True)
+
+
+def commit(out: Path, written: dict[Dump, Written]) -> None:
+    """Move every temporary file into place; remove dumps this build no longer writes."""
+    for dump, w in written.items():
+        os.replace(w.tmp, out / dump.value)
+    for dump in Dump:
+        if dump not in written:
+            (out / dump.value).unlink(missing_ok=True)
 
 
 def replace_files(files: dict[Path, bytes]) -> None:
     """Write every file to a temporary name beside it, re-read it, then ``os.replace`` them all.
 
     Nothing is replaced until every file has been written and checked; on an
-    error the temporary files are removed and the targets are untouched.
+    error the temporary files are removed and the targets are untouched.  A file
+    that exists keeps its mode; a new one gets 0644 (less the umask).
     """
     temps: dict[Path, str] = {}
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         for target, data in files.items():
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -183,6 +304,8 @@ def replace_files(files: dict[Path, bytes]) -> None:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+            mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644 & ~umask
+            os.chmod(tmp, mode)
             if Path(tmp).read_bytes() != data:  # pragma: no cover
                 raise KgError(f"{tmp}: re-read differs from what was written")
     except BaseException:
@@ -191,11 +314,3 @@ def replace_files(files: dict[Path, bytes]) -> None:
         raise
     for target, tmp in temps.items():
         os.replace(tmp, target)
-
-
-def write_atomically(out_dir: Path, files: dict[Dump, bytes]) -> None:
-    replace_files({out_dir / dump.value: data for dump, data in files.items()})
-    # a dump this build no longer produces (e.g. no inferred graph) must not linger
-    for dump in Dump:
-        if dump not in files:
-            (out_dir / dump.value).unlink(missing_ok=True)

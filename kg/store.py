@@ -65,3 +65,39 @@ class Store:
 
     def __len__(self) -> int:
         return sum(len(self.graph(n)) for n in self.graph_names())
+
+
+# ---------------------------------------------------------------- rdflib <-> pyoxigraph
+
+def ox_term(term):
+    """The pyoxigraph term for an rdflib term (the data never holds blank nodes)."""
+    import pyoxigraph as ox
+    from rdflib import BNode, Literal as RLiteral
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, RLiteral):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(term)  # pragma: no cover
+
+
+def ox_triples(triples) -> list:
+    import pyoxigraph as ox
+    return [ox.Triple(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in triples]
+
+
+def rdflib_term(term):
+    from rdflib import BNode, Literal as RLiteral
+    import pyoxigraph as ox
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return RLiteral(term.value, lang=term.language)
+    return RLiteral(term.value, datatype=URIRef(term.datatype.value))

@@ -8,6 +8,7 @@ that produced the focus node, or the Turtle file and subject.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,14 @@ class Result:
     def key(self) -> tuple:
         return (self.severity, self.message, self.focus, self.path, self.value, self.source)
 
+    def as_dict(self) -> dict:
+        return {"severity": self.severity.value, "message": self.message, "focus": self.focus, "path": self.path,
+                "value": self.value, "source": self.source, "where": self.where}
+
+    @classmethod
+    def of_dict(cls, d: dict) -> "Result":
+        return cls(Severity(d["severity"]), d["message"], d["focus"], d["path"], d["value"], d["source"], d["where"])
+
 
 @dataclass
 class Report:
@@ -87,23 +96,31 @@ class Tracer:
     @classmethod
     def from_dataset(cls, ds: Dataset, store: Store) -> "Tracer":
         t = cls()
-        for ent in ds.entities.values():
-            t.places[str(iris.entity(ent.id))] = str(ent.pos)
-            for pos in ent.positions.values():
-                t.places[str(iris.position(ent.id, pos.key))] = str(pos.pos)
+        t.add_entities(ds.entities.values())
         for art in ds.articles:
-            t.places[str(iris.article(art.key))] = str(art.pos)
-            for claim in art.claims:
-                for c in [claim, *claim.values.get("requests", [])]:
-                    node = iris.claim(art.key, c.id)
-                    t.places[str(node)] = str(c.pos)
-                for n, q in enumerate(claim.evidence, 1):
-                    t.places[str(iris.sub(iris.claim(art.key, claim.id), "evidence", n))] = str(q.pos)
+            t.add_article(art)
         for tf in ds.turtle:
-            for s in sorted(set(store.graph(iris.G.addition(tf.name)).subjects())):
-                line = line_of(tf.text, str(s))
-                t.places[str(s)] = f"{tf.display}:{line}:1" if line else tf.display
+            t.add_turtle(tf, store.graph(iris.G.addition(tf.name)))
         return t
+
+    def add_entities(self, entities) -> None:
+        for ent in entities:
+            self.places[str(iris.entity(ent.id))] = str(ent.pos)
+            for pos in ent.positions.values():
+                self.places[str(iris.position(ent.id, pos.key))] = str(pos.pos)
+
+    def add_article(self, art) -> None:
+        self.places[str(iris.article(art.key))] = str(art.pos)
+        for claim in art.claims:
+            for c in [claim, *claim.values.get("requests", [])]:
+                self.places[str(iris.claim(art.key, c.id))] = str(c.pos)
+            for n, q in enumerate(claim.evidence, 1):
+                self.places[str(iris.sub(iris.claim(art.key, claim.id), "evidence", n))] = str(q.pos)
+
+    def add_turtle(self, tf, graph: Graph) -> None:
+        for s in sorted(set(graph.subjects())):
+            line = line_of(tf.text, str(s))
+            self.places[str(s)] = f"{tf.display}:{line}:1" if line else tf.display
 
     def where(self, focus: str) -> str:
         node = focus
@@ -118,6 +135,7 @@ class Tracer:
 
 # ---------------------------------------------------------------- SHACL
 
+@functools.lru_cache(maxsize=1)
 def shapes_graph() -> Graph:
     return Graph().parse(SHAPES, format="turtle")
 
@@ -183,6 +201,7 @@ class Check:
     text: str
 
 
+@functools.lru_cache(maxsize=2)
 def checks(directory: Path = CHECKS) -> list[Check]:
     from .query import parse_header
     out = []
@@ -199,6 +218,17 @@ def to_oxigraph(store: Store) -> ox.Store:
     data = store.dataset.serialize(format="nquads").encode("utf-8")
     st.bulk_load(data, format=ox.RdfFormat.N_QUADS)
     return st
+
+
+def merged(reports) -> Report:
+    """One report of several, duplicates dropped, in the usual order."""
+    seen, out = set(), []
+    for report in reports:
+        for r in report.results:
+            if r.key() not in seen:
+                seen.add(r.key())
+                out.append(r)
+    return Report(sorted(out, key=_order))
 
 
 def run_checks(st: ox.Store, tracer: Tracer, only: list[Check] | None = None) -> Report:

@@ -61,12 +61,13 @@ def copy_seeds(dest: Path, annotations: tuple[str, ...] = ("000.yaml",)) -> Path
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
-    """Every file's bytes; the store (RocksDB files, not byte-stable) by the generation it points at."""
+    """Every file's bytes; the store (RocksDB files, not byte-stable) by the generation it points at;
+    the build cache (not output) left out."""
     out = {}
     for p in sorted(directory.rglob("*")):
         rel = p.relative_to(directory)
         if p.is_symlink():
             out[str(rel)] = os.readlink(p).encode()
-        elif p.is_file() and not rel.parts[0].startswith(".store-"):
+        elif p.is_file() and not rel.parts[0].startswith((".store-", ".cache")):
             out[str(rel)] = p.read_bytes()
     return out

@@ -47,9 +47,16 @@ def test_trig_and_nquads_hold_the_same_quads(built_dir):
     assert trig == nq
 
 
-def test_nquads_are_sorted(built_dir):
-    lines = (built_dir / "kg.nq").read_text(encoding="utf-8").splitlines()
-    assert lines == sorted(lines)
+def test_nquads_are_grouped_by_graph_and_sorted(built_dir):
+    """Graphs in IRI order, each graph's lines sorted: assembled from per-graph fragments, still a total order."""
+    lines = (built_dir / "kg.nq").read_text(encoding="utf-8").split("\n")
+    assert lines[-1] == "" and lines[0], "no empty first line, one line end at the end"
+    graphs = [line.rsplit(" ", 2)[-2] for line in lines[:-1]]
+    order = list(dict.fromkeys(graphs))
+    assert order == sorted(order) and len(order) > 5
+    for g in order:
+        group = [line for line, name in zip(lines, graphs) if name == g]
+        assert group == sorted(group), g
 
 
 def test_turtle_is_the_asserted_union(built_dir):

@@ -26,6 +26,13 @@ E = lambda name: iris.entity(name)  # noqa: E731
 C = lambda name: iris.claim("t", name)  # noqa: E731
 
 
+@pytest.fixture(params=[e.value for e in infer.Engine], autouse=True)
+def reasoner(request, monkeypatch):
+    """Every rule test runs on the reference engine (owlrl) and on the fast one (reasonable)."""
+    monkeypatch.setenv("KG_REASONER", request.param)
+    return request.param
+
+
 def inferred(*triples) -> set:
     store = Store()
     mapper.map_ontology(store, ONTOLOGY)

@@ -1,0 +1,231 @@
+"""One article's share of the build: load, map, provenance, validate, infer, serialise.
+
+An article's results are a pure function of its text, its annotation file, the
+registry entries it names, the ontology, shapes, checks, rules, the dataset
+description and the code, so they are cached under that key (``kg.cache``) and
+computed in a process pool.  The context an article is validated and reasoned
+with is the ontology plus the registry entries it names; results are kept only
+for the resources the article owns (its node, claims and annotations, its named
+graph and source files).  What an article lets the reasoner conclude about
+anything else (an entity's type from a property range, an inverse link) is
+returned as *shared* inferences, which the whole-corpus step reasons over once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from . import cache as cachemod, infer, iris, load, map as mapper, provenance, publish, validate
+from .errors import InconsistencyError, InputError, InputErrors, KgError
+from .model import Entity
+from .store import Store, ox_triples
+
+ENTITY_NS = iris.DATASET + "entity/"
+CODE = Path(__file__).resolve().parent
+ROOT = CODE.parent
+
+
+def code_digest() -> str:
+    """The code and the project files that shape an article's results."""
+    files = sorted(CODE.glob("*.py")) + [ROOT / "ontology" / "hrr.ttl", ROOT / "ontology" / "shapes.ttl"]
+    files += sorted((ROOT / "ontology" / "rules").glob("*.rq")) + sorted((ROOT / "queries" / "checks").glob("*.rq"))
+    return cachemod.digest(*(f"{f.relative_to(ROOT)}\0".encode() + f.read_bytes() for f in files))
+
+
+@dataclass
+class Meta:
+    """The dataset description fields an article's provenance uses."""
+
+    title: str
+    version: str
+    creator: str
+    issued: str
+
+
+@dataclass
+class Context:
+    """What every worker shares (built once in the parent, inherited by forked workers)."""
+
+    src: load.Sources
+    entities: dict[str, Entity]
+    entity_triples: dict[str, list]       # entity id -> rdflib triples about it and its positions
+    entity_digests: dict[str, str]        # entity id -> digest of those triples
+    common_triples: list                  # the issue scheme and other registry-wide nodes
+    ontology: Graph
+    meta: Meta
+    base_key: str                         # code, ontology, shapes, rules, checks, dataset description
+    cache: cachemod.Cache
+    reasoned: set = field(default_factory=set)
+    loader: load.ArticleLoader | None = None
+
+    def __post_init__(self) -> None:
+        self.reasoned = infer.reasoned_properties(self.ontology)
+        self.loader = load.ArticleLoader(self.src, self.entities)
+
+
+@dataclass
+class ArticleMeta:
+    """A cached article's summary: what the whole-corpus steps need, without its fragments."""
+
+    key: str
+    file: str
+    sha256: str
+    annotation_sha256: str
+    curator: str
+    annotated_on: str
+    claims: dict[str, int]
+    quads: int
+    entities: dict[str, str]              # referenced entity id -> its digest when computed
+    results: list[dict]
+    inferred_own: list[str]               # N-Triples lines about the article's own resources
+    inferred_shared: list[str]            # N-Triples lines about anything else
+    digest: str = ""                      # the cache key
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def of_dict(cls, d: dict) -> "ArticleMeta":
+        return cls(**d)
+
+
+def first_key(ctx: Context, key: str) -> str:
+    path, display = ctx.src.annotations[key]
+    return cachemod.digest(ctx.base_key, key, display, path.read_bytes())
+
+
+def lookup(ctx: Context, key: str) -> ArticleMeta | None:
+    """The cached result for this article, if every input it depends on is unchanged."""
+    k1 = first_key(ctx, key)
+    entry = ctx.cache.get(k1)
+    if entry is None:
+        return None
+    meta = ArticleMeta.of_dict(entry[0])
+    art = ctx.src.articles.get(meta.file)
+    if art is None or hashlib.sha256(art[0].read_bytes()).hexdigest() != meta.sha256:
+        return None
+    if any(ctx.entity_digests.get(e) != d for e, d in meta.entities.items()):
+        return None
+    meta.digest = k1
+    return meta
+
+
+def fragment(ctx: Context, meta: ArticleMeta) -> publish.Fragment:
+    entry = ctx.cache.get(meta.digest)
+    if entry is None:
+        raise KgError(f"the build cache lost the entry of article {meta.key} while building; build again")
+    return publish.Fragment.of_parts(str(iris.G.article(meta.key)), meta.quads, entry[1])
+
+
+def owns(key: str, file: str, focus: str) -> bool:
+    art = str(iris.article(key))
+    return (focus == art or focus.startswith(art + "/") or focus == str(iris.G.article(key))
+            or focus in (str(iris.source_file(f"seeds/articles/{file}")),
+                         str(iris.source_file(f"seeds/annotations/{key}.yaml"))))
+
+
+def referenced(graph: Graph) -> list[str]:
+    ids = set()
+    for t in graph:
+        for term in (t[0], t[2]):
+            if isinstance(term, URIRef) and str(term).startswith(ENTITY_NS):
+                ids.add(str(term)[len(ENTITY_NS):].split("/", 1)[0])
+    return sorted(ids)
+
+
+def compute(ctx: Context, key: str) -> ArticleMeta:
+    """Run every per-article stage; the fragments go into the cache, the summary is returned."""
+    path, display = ctx.src.annotations[key]
+    art = ctx.loader.load(path, display)
+    st = Store()
+    mapper.map_article(st, art)
+    name = iris.G.article(key)
+    g = st.graph(name)
+    refs = [e for e in referenced(g) if e in ctx.entity_triples]
+    context = Graph()
+    for t in ctx.common_triples:
+        context.add(t)
+    for e in refs:
+        for t in ctx.entity_triples[e]:
+            context.add(t)
+    prov = Graph()
+    provenance.describe_article(prov, art, ctx.meta.version)
+
+    tracer = validate.Tracer()
+    tracer.add_article(art)
+    data = Graph()
+    for part in (g, context, prov, ctx.ontology):
+        for t in part:
+            data.add(t)
+    shacl, _ = validate.shacl(data, tracer)
+    checks = validate.run_checks(_ox_store({name: g, iris.G.ENTITIES: context, iris.G.PROVENANCE: prov,
+                                            iris.G.ONTOLOGY: ctx.ontology}), tracer)
+    results = [r for r in shacl.results + checks.results if owns(key, art.file, r.focus)]
+
+    closed = infer.reasoner_input(ctx.ontology, [g, context], ctx.reasoned)
+    asserted = set(closed) | set(g) | set(context) | set(prov)
+    infer.expand(closed)
+    new = infer.new_triples(closed, asserted)
+    own, shared = [], []
+    art_iri = str(iris.article(key))
+    for line in nt_lines(new):
+        (own if line.startswith((f"<{art_iri}>", f"<{art_iri}/")) else shared).append(line)
+
+    frag = publish.fragment(str(name), ox_triples(g))
+    meta = ArticleMeta(
+        key, art.file, art.sha256, art.annotation_sha256, art.curator, art.annotated_on,
+        dict(sorted(Counter(c.type for c in art.claims).items())), frag.triples,
+        {e: ctx.entity_digests[e] for e in refs}, [r.as_dict() for r in results],
+        sorted(own), sorted(shared), first_key(ctx, key),
+    )
+    ctx.cache.put(meta.digest, meta.as_dict(), frag.parts())
+    return meta
+
+
+def nt_lines(triples) -> list[str]:
+    """Sorted N-Triples lines (without their line ends) of rdflib triples."""
+    data = ox.serialize(ox_triples(triples), format=ox.RdfFormat.N_TRIPLES).decode()
+    return sorted(set(line for line in data.split("\n") if line))
+
+
+def _ox_store(graphs: dict[URIRef, Graph]) -> ox.Store:
+    st = ox.Store()
+    quads = []
+    for name, graph in graphs.items():
+        gname = ox.NamedNode(str(name))
+        quads.extend(ox.Quad(t.subject, t.predicate, t.object, gname) for t in ox_triples(graph))
+    st.bulk_extend(quads)
+    return st
+
+
+# ---------------------------------------------------------------- the pool's work
+
+_CTX: Context | None = None
+
+
+def init(ctx: Context) -> None:
+    global _CTX
+    _CTX = ctx
+
+
+def _plain(exc: InputError) -> tuple:
+    return (exc.pos, exc.problem, exc.fix)  # exceptions with several arguments do not pickle
+
+
+def work(key: str) -> tuple[str, ArticleMeta | None, list[tuple], str | None]:
+    """Pool task: (key, meta, input errors, inconsistency) — errors are returned, not raised."""
+    assert _CTX is not None
+    try:
+        return key, compute(_CTX, key), [], None
+    except InputError as exc:
+        return key, None, [_plain(exc)], None
+    except InputErrors as exc:
+        return key, None, [_plain(e) for e in exc.errors], None
+    except InconsistencyError as exc:
+        return key, None, [], str(exc)

@@ -1,0 +1,188 @@
+"""The scalable build: per-article stages cached by content and run in a pool must give exactly
+what the whole-dataset reference pipeline (rdflib + pyshacl + owlrl over one graph) gives."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from kg import build, cache as cachemod, cli, infer, iris, load, shard
+from kg.store import ox_triples
+
+from conftest import ROOT, SEEDS, copy_seeds, snapshot
+
+FIXTURE = ROOT / "tests" / "fixtures" / "curation"
+
+
+def quads(path: Path) -> set:
+    return set(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
+
+
+def reference_quads(seeds: Path, monkeypatch) -> set:
+    """The whole dataset in one rdflib graph, reasoned over by owlrl: the oracle."""
+    monkeypatch.setenv("KG_REASONER", "owlrl")
+    built = build.graph(seeds)
+    infer.infer(built.store)
+    out = set()
+    for name in built.store.graph_names():
+        g = ox.NamedNode(str(name))
+        out |= {ox.Quad(t.subject, t.predicate, t.object, g) for t in ox_triples(built.store.graph(name))}
+    return out
+
+
+def dumps(out: Path) -> dict[str, bytes]:
+    return {k: v for k, v in snapshot(out).items() if not k.startswith((".cache", "store"))}
+
+
+def test_per_article_build_equals_the_whole_reference(built_dir, monkeypatch):
+    assert quads(built_dir / "kg.nq") == reference_quads(SEEDS, monkeypatch)
+
+
+def test_per_article_validation_equals_the_whole_reference(tmp_path):
+    summary = build.build(SEEDS, tmp_path / "out", "seeds", jobs=1)
+    reference = build.validated(build.graph(SEEDS, "seeds")).report
+    assert [r.key() + (r.where,) for r in summary.report.results] == [r.key() + (r.where,) for r in reference.results]
+    assert len(reference.results) == 3
+
+
+def test_fast_reasoner_equals_owlrl_on_every_seed_article(monkeypatch):
+    ctx, _, _ = build._context(load.Sources.of(SEEDS), cachemod.Cache(None))
+    for key in sorted(ctx.src.annotations):
+        results = {}
+        for engine in infer.Engine:
+            monkeypatch.setenv("KG_REASONER", engine.value)
+            results[engine] = shard.compute(ctx, key)
+        ref, fast = results[infer.Engine.OWLRL], results[infer.Engine.REASONABLE]
+        assert ref.inferred_own == fast.inferred_own and len(ref.inferred_own) > 50, key
+        assert ref.inferred_shared == fast.inferred_shared, key
+        assert ref.results == fast.results, key
+
+
+def test_parallel_equals_serial(tmp_path):
+    build.build(SEEDS, tmp_path / "serial", "seeds", jobs=1)
+    build.build(SEEDS, tmp_path / "parallel", "seeds", jobs=2)
+    assert dumps(tmp_path / "serial") == dumps(tmp_path / "parallel")
+
+
+def _add_fixture_article(seeds: Path) -> None:
+    shutil.copy(FIXTURE / "005_fixture.txt", seeds / "articles")
+    shutil.copy(FIXTURE / "005.yaml", seeds / "annotations")
+    with open(seeds / "entities.yaml", "a", encoding="utf-8") as fh:
+        fh.write("\n" + (FIXTURE / "entities-005.yaml").read_text(encoding="utf-8"))
+
+
+def _clean(seeds: Path, tmp: Path) -> dict[str, bytes]:
+    out = tmp / "clean"
+    shutil.rmtree(out, ignore_errors=True)
+    build.build(seeds, out, "seeds", cache_dir=tmp / "clean-cache-unused", jobs=1)
+    shutil.rmtree(tmp / "clean-cache-unused")
+    return dumps(out)
+
+
+def test_incremental_builds_equal_clean_builds(tmp_path):
+    seeds = copy_seeds(tmp_path, ("000.yaml", "001.yaml", "002.yaml"))
+    out = tmp_path / "out"
+    first = build.build(seeds, out, "seeds", jobs=1)
+    assert (first.cached, first.rebuilt) == (0, 3)
+
+    again = build.build(seeds, out, "seeds", jobs=1)
+    assert (again.cached, again.rebuilt, again.store_reused) == (3, 0, True)
+
+    _add_fixture_article(seeds)          # added (with new registry entries)
+    added = build.build(seeds, out, "seeds", jobs=1)
+    assert added.rebuilt == 1 and added.articles == 4
+    assert dumps(out) == _clean(seeds, tmp_path)
+
+    ann = seeds / "annotations" / "001.yaml"   # changed
+    text = ann.read_text(encoding="utf-8")
+    assert "description: " in text
+    ann.write_text(text.replace("description: ", "description: Changed. ", 1), encoding="utf-8")
+    changed = build.build(seeds, out, "seeds", jobs=1)
+    assert changed.rebuilt == 1
+    assert dumps(out) == _clean(seeds, tmp_path)
+
+    (seeds / "annotations" / "002.yaml").unlink()   # removed
+    removed = build.build(seeds, out, "seeds", jobs=1)
+    assert (removed.rebuilt, removed.articles) == (0, 3)
+    assert dumps(out) == _clean(seeds, tmp_path)
+    assert str(iris.G.article("002")) not in (out / "kg.nq").read_text(encoding="utf-8")
+
+
+def test_a_registry_change_rebuilds_only_the_articles_naming_the_entity(tmp_path):
+    seeds = copy_seeds(tmp_path, ("000.yaml", "003.yaml"))
+    out = tmp_path / "out"
+    build.build(seeds, out, "seeds", jobs=1)
+    reg = seeds / "entities.yaml"
+    text = reg.read_text(encoding="utf-8")
+    # an alias for an entity article 003 names and 000 does not
+    names = {key: set(shard.referenced(_article_graph(seeds, key))) for key in ("000", "003")}
+    only = sorted(names["003"] - names["000"])
+    assert only, names
+    eid = only[0]
+    assert f"\n{eid}:" in text
+    reg.write_text(text.replace(f"\n{eid}:", f"\n{eid}:\n  description: Changed for the test.", 1)
+                   if f"\n{eid}:\n  description:" not in text else text, encoding="utf-8")
+    summary = build.build(seeds, out, "seeds", jobs=1)
+    assert (summary.cached, summary.rebuilt) == (1, 1)
+    assert dumps(out) == _clean(seeds, tmp_path)
+
+
+def _article_graph(seeds: Path, key: str) -> Graph:
+    from kg import map as mapper
+    from kg.store import Store
+    ctx, _, _ = build._context(load.Sources.of(seeds), cachemod.Cache(None))
+    st = Store()
+    mapper.map_article(st, ctx.loader.load(*ctx.src.annotations[key]))
+    return st.graph(iris.G.article(key))
+
+
+def test_a_corrupt_or_truncated_cache_entry_is_recomputed_never_used(tmp_path):
+    out = tmp_path / "out"
+    build.build(SEEDS, out, "seeds", jobs=1)
+    before = dumps(out)
+    entries = sorted((out / build.CACHE_DIR).rglob("*.entry"))
+    assert len(entries) == 5
+    data = entries[0].read_bytes()
+    entries[0].write_bytes(data[: len(data) // 2])                 # truncated
+    data = bytearray(entries[1].read_bytes())
+    data[-100] ^= 0x01                                              # one bit flipped
+    entries[1].write_bytes(bytes(data))
+    entries[2].write_bytes(b"")                                     # empty
+    summary = build.build(SEEDS, out, "seeds", jobs=1)
+    assert (summary.cached, summary.rebuilt) == (2, 3)
+    assert dumps(out) == before
+
+
+def test_the_cache_is_safe_to_delete(tmp_path):
+    out = tmp_path / "out"
+    build.build(SEEDS, out, "seeds", jobs=1)
+    before = dumps(out)
+    shutil.rmtree(out / build.CACHE_DIR)
+    summary = build.build(SEEDS, out, "seeds", jobs=1)
+    assert summary.rebuilt == 5 and dumps(out) == before
+
+
+def test_cache_entries_round_trip_and_reject_damage():
+    blob = cachemod.encode({"a": 1}, {"x": b"abc", "y": b""})
+    assert cachemod.decode(blob) == ({"a": 1}, {"x": b"abc", "y": b""})
+    for damaged in (blob[:-1], blob + b"z", blob.replace(b"abc", b"abd"), b"hrkg-cache 1\n", b"junk"):
+        assert cachemod.decode(damaged) is None
+
+
+def test_kg_query_reads_the_store_and_a_dump_alike(built_dir, capsys):
+    assert cli.main(["query", "who-raised-the-issue-with", "--format", "csv", "--out", str(built_dir)]) == 0
+    from_store = capsys.readouterr().out
+    assert cli.main(["query", "who-raised-the-issue-with", "--format", "csv", "--data", str(built_dir / "kg.nq")]) == 0
+    assert capsys.readouterr().out == from_store
+    assert from_store.count("\n") == 6
+
+
+def test_the_store_is_a_link_switched_atomically(built_dir):
+    link = built_dir / "store"
+    assert link.is_symlink() and link.resolve().is_dir()
+    assert link.resolve().name.startswith(".store-")
+    st = ox.Store.read_only(str(link))
+    assert len(st) == len(quads(built_dir / "kg.nq"))
