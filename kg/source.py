@@ -94,7 +94,14 @@ def read_text(path: Path, display: str | None = None) -> str:
 def parse(text: str, path: str) -> Node:
     """Parse one YAML document into a position-carrying node tree."""
     try:
-        stream = list(yaml.parse(text, Loader=yaml.SafeLoader))
+        # libyaml's parser when PyYAML has it (~20x faster); on any error the pure-Python
+        # parser runs again, so messages and positions do not depend on which one is installed
+        stream = list(yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except yaml.YAMLError:
+        stream = None
+    try:
+        if stream is None:
+            stream = list(yaml.parse(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = _pos(path, mark) if mark else Pos(path)
@@ -154,7 +161,7 @@ class _Builder:
         self.i += 1
         pos = _pos(self.path, ev.start_mark)
         if isinstance(ev, events.ScalarEvent):
-            return YStr(ev.value, pos, plain=ev.style is None)
+            return YStr(ev.value, pos, plain=not ev.style)  # None (pure-Python parser) or "" (libyaml): plain
         if isinstance(ev, events.SequenceStartEvent):
             items: list[Node] = []
             while not isinstance(self._peek(), events.SequenceEndEvent):

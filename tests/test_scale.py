@@ -186,3 +186,17 @@ def test_the_store_is_a_link_switched_atomically(built_dir):
     assert link.resolve().name.startswith(".store-")
     st = ox.Store.read_only(str(link))
     assert len(st) == len(quads(built_dir / "kg.nq"))
+
+
+def test_libyaml_and_the_pure_python_parser_give_the_same_trees():
+    """The loader parses with libyaml when PyYAML has it; the node trees (values, styles,
+    positions) must be those of the pure-Python parser, which also words every error."""
+    import yaml
+    from kg import source
+    files = sorted(SEEDS.rglob("*.yaml")) + sorted(FIXTURE.glob("*.yaml"))
+    assert len(files) >= 9
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        trees = [source._Builder(str(f)).build(list(yaml.parse(text, Loader=loader)))
+                 for loader in (yaml.SafeLoader, yaml.CSafeLoader)]
+        assert trees[0] == trees[1], f
