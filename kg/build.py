@@ -83,7 +83,7 @@ class Summary:
     report: validate.Report
     cached: int
     rebuilt: int
-    store_reused: bool = False
+    store: str = ""                     # what was done to the store: unchanged, updated (N graphs), rewritten
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -202,56 +202,45 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         raise NotConforming(validate.render(report, validate.ReportFormat.TEXT).rstrip())
     inferred = _infer(ctx, eg, prov, additions, ordered)
 
-    graphs: dict[URIRef, Callable[[], publish.Fragment]] = {
-        iris.G.ONTOLOGY: lambda: publish.fragment(str(iris.G.ONTOLOGY), ox_triples(ctx.ontology)),
-        iris.G.ENTITIES: lambda: publish.fragment(str(iris.G.ENTITIES), ox_triples(eg)),
-        iris.G.PROVENANCE: lambda: publish.fragment(str(iris.G.PROVENANCE), ox_triples(prov)),
-    }
+    # every graph's fragment: the shared graphs made now, the articles' read from the cache when needed
+    whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov}
+    made = {str(n): publish.fragment(str(n), ox_triples(g)) for n, g in whole.items()}
     if inferred:
-        graphs[iris.G.INFERRED] = lambda: publish.fragment(str(iris.G.INFERRED), inferred)
+        made[str(iris.G.INFERRED)] = publish.fragment(str(iris.G.INFERRED), inferred)
     for name, g in additions.items():
         if len(g):
-            graphs[iris.G.addition(name)] = (lambda g=g, name=name: publish.fragment(str(iris.G.addition(name)), ox_triples(g)))
-    for m in ordered:
-        graphs[iris.G.article(m.key)] = (lambda m=m: shard.fragment(ctx, m))
-    counts: dict[str, int] = {}
+            made[str(iris.G.addition(name))] = publish.fragment(str(iris.G.addition(name)), ox_triples(g))
+    articles = {str(iris.G.article(m.key)): m for m in ordered}
+    digests = {n: f.digest for n, f in made.items()} | {n: m.digest for n, m in articles.items()}
+
+    def fragment_of(name: str) -> publish.Fragment:
+        return made[name] if name in made else shard.fragment(ctx, articles[name])
 
     def fragments():
-        names = sorted(graphs, key=str)
+        names = sorted(digests)
         for i, name in enumerate(names, 1):
-            frag = graphs[name]()
-            counts[frag.graph] = frag.triples
-            yield frag
+            yield fragment_of(name)
             if progress:
                 progress("dumps", i, len(names))
 
+    counts = {n: f.triples for n, f in made.items()} | {n: m.quads for n, m in articles.items()}
     out.mkdir(parents=True, exist_ok=True)
+    # the store first (an addition is queryable before the dumps are rewritten), then the dumps
+    store_state = oxstore.update(out, digests, fragment_of)
     written = publish.assemble(out, fragments, str(iris.G.INFERRED))
     try:
         written[publish.Dump.CONTEXT] = publish.write_small(out, publish.Dump.CONTEXT, publish.context_bytes())
         written[publish.Dump.VOID] = publish.write_small(out, publish.Dump.VOID, void.describe(meta, counts, written))
         written[publish.Dump.SUMS] = publish.write_small(out, publish.Dump.SUMS, publish.sums(written))
-        gen, reused = _store(out, written)
     except BaseException:
         publish.discard(written)
         raise
     publish.commit(out, written)
-    if not reused:
-        oxstore.switch(out, gen)
     claims = Counter()
     for m in ordered:
         claims.update(m.claims)
-    return Summary(out, len(ordered), claims, len(ctx.entities), counts, report, len(keys) - len(todo), len(todo), reused)
-
-
-def _store(out: Path, written: dict) -> tuple[Path, bool]:
-    """The store generation for these dumps: the current one if it holds exactly these quads, else a new one."""
-    nq = written[publish.Dump.NQUADS]
-    key = nq.sha256
-    current = oxstore.current(out)
-    if current is not None and current.name.startswith(oxstore.generation_name(key)):
-        return current, True
-    return oxstore.write_generation(out, Path(nq.tmp), key), False
+    return Summary(out, len(ordered), claims, len(ctx.entities), counts, report, len(keys) - len(todo), len(todo),
+                   store_state)
 
 
 def _validate(ctx, eg, prov, common_prov, additions, tfs, ordered) -> validate.Report:

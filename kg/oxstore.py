@@ -11,13 +11,19 @@ generation is kept until the next switch, for readers that still have it open.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import pyoxigraph as ox
 
 from .errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import publish
 
 STORE = "store"
 _PREFIX = ".store-"
@@ -45,7 +51,7 @@ def current(out: Path) -> Path | None:
 
 
 def generation_name(key: str) -> str:
-    """Generations are named after the SHA-256 of the N-Quads they hold."""
+    """Generations are named after a digest of the graphs they hold."""
     return _PREFIX + key[:16]
 
 
@@ -60,22 +66,65 @@ def new_generation(out: Path, key: str) -> Path:
         n += 1
 
 
-def write_generation(out: Path, nquads: Path | bytes, key: str) -> Path:
-    """Bulk-load N-Quads into a new generation directory (not yet current)."""
-    gen = new_generation(out, key)
+MANIFEST = "hrkg-graphs.json"
+# above this share of graphs changed, a fresh bulk load is cheaper than an update
+_REWRITE_SHARE = 0.25
+
+
+def manifest(gen: Path | None) -> dict[str, str]:
+    """The digest of every named graph a generation holds (written by :func:`update`)."""
+    if gen is None:
+        return {}
     try:
-        st = ox.Store(str(gen))
-        if isinstance(nquads, Path):
-            st.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+        data = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _quads(nq: bytes):
+    return ox.parse(nq, format=ox.RdfFormat.N_QUADS)
+
+
+def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "publish.Fragment"]) -> str:
+    """Make ``OUT/store`` hold exactly the graphs ``digests`` names, then switch to it.
+
+    Unchanged store: nothing is done.  A few graphs changed: the current
+    generation is copied (a RocksDB checkpoint: hard links, no data copied), the
+    changed graphs are replaced in the copy, and the copy becomes current.  Many
+    changed (or no usable current store): a new generation is bulk-loaded.
+    Returns what was done, for the summary.
+    """
+    cur = current(out)
+    old = manifest(cur)
+    if old == digests and cur is not None:
+        return "unchanged"
+    changed = sorted(n for n, d in digests.items() if old.get(n) != d)
+    removed = sorted(set(old) - set(digests))
+    key = json.dumps(digests, sort_keys=True)
+    gen = new_generation(out, hashlib.sha256(key.encode()).hexdigest())
+    incremental = bool(old) and len(changed) + len(removed) <= max(8, _REWRITE_SHARE * len(digests))
+    try:
+        if incremental:
+            ox.Store.read_only(str(cur)).backup(str(gen))
+            st = ox.Store(str(gen))
+            for name in removed + changed:
+                st.remove_graph(ox.NamedNode(name))
+            for name in changed:
+                st.bulk_extend(_quads(fragment_of(name).nq))
         else:
-            st.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+            st = ox.Store(str(gen))
+            st.bulk_extend(q for name in sorted(digests) for q in _quads(fragment_of(name).nq))
         st.flush()
-        st.optimize()
+        if not incremental:
+            st.optimize()
         del st
+        (gen / MANIFEST).write_text(json.dumps(digests, sort_keys=True, indent=0), encoding="utf-8")
     except BaseException:
         shutil.rmtree(gen, ignore_errors=True)
         raise
-    return gen
+    switch(out, gen)
+    return f"updated ({len(changed) + len(removed)} graphs)" if incremental else "rewritten"
 
 
 def switch(out: Path, gen: Path) -> None:

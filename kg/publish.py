@@ -88,6 +88,10 @@ class Fragment:
         return cls(graph, triples, parts["nq"], parts["body"], parts["jsonld"], parts["nq_gz"], parts["trig_gz"])
 
     @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.nq).hexdigest()
+
+    @property
     def trig_block(self) -> bytes:
         return b"\n<" + self.graph.encode() + b"> {\n" + self.body + b"}\n"
 

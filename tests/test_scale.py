@@ -33,6 +33,17 @@ def reference_quads(seeds: Path, monkeypatch) -> set:
     return out
 
 
+def store_quads(out: Path) -> set:
+    return set(ox.Store.read_only(str(out / "store")))
+
+
+def loaded(nq: Path) -> set:
+    """kg.nq as an Oxigraph store holds it (the store keeps xsd:nonNegativeInteger values as xsd:integer)."""
+    st = ox.Store()
+    st.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
+    return set(st)
+
+
 def dumps(out: Path) -> dict[str, bytes]:
     return {k: v for k, v in snapshot(out).items() if not k.startswith((".cache", "store"))}
 
@@ -89,12 +100,13 @@ def test_incremental_builds_equal_clean_builds(tmp_path):
     assert (first.cached, first.rebuilt) == (0, 3)
 
     again = build.build(seeds, out, "seeds", jobs=1)
-    assert (again.cached, again.rebuilt, again.store_reused) == (3, 0, True)
+    assert (again.cached, again.rebuilt, again.store) == (3, 0, "unchanged")
 
     _add_fixture_article(seeds)          # added (with new registry entries)
     added = build.build(seeds, out, "seeds", jobs=1)
-    assert added.rebuilt == 1 and added.articles == 4
+    assert added.rebuilt == 1 and added.articles == 4 and added.store.startswith("updated")
     assert dumps(out) == _clean(seeds, tmp_path)
+    assert store_quads(out) == loaded(out / "kg.nq"), "the store updated in place holds what a clean build holds"
 
     ann = seeds / "annotations" / "001.yaml"   # changed
     text = ann.read_text(encoding="utf-8")
@@ -103,12 +115,14 @@ def test_incremental_builds_equal_clean_builds(tmp_path):
     changed = build.build(seeds, out, "seeds", jobs=1)
     assert changed.rebuilt == 1
     assert dumps(out) == _clean(seeds, tmp_path)
+    assert store_quads(out) == loaded(out / "kg.nq")
 
     (seeds / "annotations" / "002.yaml").unlink()   # removed
     removed = build.build(seeds, out, "seeds", jobs=1)
     assert (removed.rebuilt, removed.articles) == (0, 3)
     assert dumps(out) == _clean(seeds, tmp_path)
     assert str(iris.G.article("002")) not in (out / "kg.nq").read_text(encoding="utf-8")
+    assert store_quads(out) == loaded(out / "kg.nq")
 
 
 def test_a_registry_change_rebuilds_only_the_articles_naming_the_entity(tmp_path):
