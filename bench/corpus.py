@@ -265,6 +265,14 @@ SAYINGS = ["the situation in {p} is deeply alarming", "no one has yet been held 
            "the reports from {p} are consistent and credible", "people in {p} are living in fear"]
 DENIALS = ["nothing of the kind has happened in {p}", "the reports from {p} are lies spread by foreign enemies",
            "there is no evidence of any detentions in {p}", "the police in {p} act within the law"]
+DESCRIBE = {"abuse-report": "Abuses of {victims} reported in {place}.", "appeal": "{speaker} appealed to {addressee}.",
+            "condemnation": "{speaker} condemned the {about}.", "denial": "{speaker} denied {denies}.",
+            "commitment": "{speaker} committed to {commits_to}.", "statement": "{speaker} spoke about the {about}.",
+            "report": "{speaker} reported departures from {place}.", "event": "The {agent} acted against {addressee} in {place}.",
+            "investigation": "An investigation by the {agent} into the {about}.", "meeting": "{participants} met in {place}.",
+            "raising": "Whether {speaker} raised the {about} with {addressee}."}
+MEDIUM_AT = {"press-conference": "at a press conference", "statement": "in a written statement", "remarks": "in remarks to reporters",
+             "testimony": "in testimony to a parliamentary hearing", "hotline": "on a telephone hotline", "meeting": "at a meeting"}
 ADJ = ["small", "remote", "mountain", "industrial", "border", "riverside"]
 CALLS = {"raise-issue": "raise the {i} with {p}", "pressure": "press {g} to end the {i}", "condemn": "publicly condemn the {i}",
          "speak-out": "speak out about the {i}", "investigate": "ensure an independent investigation into the {i}",
@@ -331,9 +339,21 @@ class Article:
 
     def claim(self, ctype: str, hint: str, evidence: list, **fields) -> dict:
         c = {"id": f"{ctype}-{len(self.claims) + 1:02d}-{hint}"[:60].rstrip("-"), "type": ctype,
-             **{k: v for k, v in fields.items() if v not in (None, [], "")}, "evidence": evidence}
+             **{k: v for k, v in fields.items() if v not in (None, [], "")}}
+        if ctype in DESCRIBE and "description" not in c:
+            first = {k: self.L(v[0] if isinstance(v, list) else v) for k, v in c.items()
+                     if k in ("speaker", "addressee", "agent", "place", "about", "participants")}
+            c["description"] = DESCRIBE[ctype].format(**first, **{k: c.get(k) for k in ("victims", "denies", "commits_to")})
+        c["evidence"] = evidence
         self.claims.append(c)
         return c
+
+    def follow(self, evidence: list, p: float, text: str) -> bool:
+        """With probability p, a further sentence that is also evidence of the claim."""
+        if self.rng.random() >= p:
+            return False
+        evidence.append((self.say(text, False), text))
+        return True
 
     def count(self, noun: str):
         if not self.comps:
@@ -382,14 +402,15 @@ class Article:
                       refers_to=self.event(), count=count, since=since)
         if r.random() < .5:
             s = f"{who} said that {phrase} had been {verbs} by the {self.L(perp)} in {self.L(place)}{' ' + since_text if since_text else ''}."
-            h = self.say(s)
-            self.claim("abuse-report", slug(victims), [(h, s)], reported_by=[reporter], perpetrator=[perp], **fields)
+            ev = [(self.say(s), s)]
+            self.follow(ev, .85, r.choice(["The accounts could not be independently verified.", f"{self.ref(reporter)} said the victims had been threatened."]))
+            self.claim("abuse-report", slug(victims), ev, reported_by=[reporter], perpetrator=[perp], **fields)
         else:
             q = f"In {self.L(place)}, {phrase} were {verbs}{' ' + since_text if since_text else ''}"
             s = f"“{q},” {who} told {self.L(self.media[1])}."
             h = self.say(s)
             ev = [(h, s)] + ([(self.say(f"The {self.L(perp)} has not responded to the claims."), f"The {self.L(perp)} has not responded")]
-                             if r.random() < .5 else [])
+                             if r.random() < .9 else [])
             self.claim("abuse-report", slug(victims), ev, according_to=[reporter], quoted=[q], **fields)
 
     def appeal(self) -> None:
@@ -412,7 +433,8 @@ class Article:
             s = f"{self.ref(speaker)} called on {self.ref(addressee)} to {', and to '.join(texts)} before {self.ref(occasion)}" \
                 + (f", in a letter signed by {phrase}." if phrase else ".")
             quoted = []
-        h = self.say(s)
+        ev, d = [(self.say(s), s)], self.date()
+        date = d[0] if self.follow(ev, .9, f"The {'message' if medium == 'remarks' else medium} was made public {d[1]}.") else None
         reqs = []
         for a, t in zip(acts, texts):
             req = {"act": a, "description": t}
@@ -429,7 +451,7 @@ class Article:
             if a == "raise-issue" and not quoted:
                 req["inferred"] = "The call names the occasion; the curators identify it with the registered event."
             reqs.append(req)
-        self.claim("appeal", slug(self.L(speaker))[:24], [(h, s)], speaker=[speaker], addressee=[addressee], medium=medium,
+        self.claim("appeal", slug(self.L(speaker))[:24], ev, speaker=[speaker], addressee=[addressee], medium=medium, date=date,
                    about=[iss], factuality="occurred", refers_to=self.event(), count=count, quoted=quoted, requests=reqs)
 
     def characterisation(self) -> None:
@@ -451,7 +473,7 @@ class Article:
 
     def speech(self, ctype: str) -> None:
         r = self.rng
-        speaker, place = r.choice(self.people + self.govs[:1] + self.ngos), self.L(r.choice(self.places))
+        speaker, place, iss = r.choice(self.people + self.govs[:1] + self.ngos), self.L(r.choice(self.places)), self.issue()
         extra: dict = {}
         if ctype == "denial":
             speaker = r.choice([p for p in self.people] + self.govs)
@@ -466,28 +488,38 @@ class Article:
             q, extra["commits_to"], extra["date"] = q[0].upper() + q[1:], what, d
         elif ctype == "condemnation":
             q = r.choice(["a disgrace", "an outrage", "a crime against humanity", "unacceptable in the 21st century"])
-            s = f"{self.ref(speaker)} condemned the {self.L(self.issue())}, calling it “{q}”."
+            s = f"{self.ref(speaker)} condemned the {self.L(iss)}, calling it “{q}”."
         else:
             q = r.choice(SAYINGS).format(p=place)
             s = f"“{q[0].upper() + q[1:]},” {self.ref(speaker)} told {self.L(self.media[1])}."
             q = q[0].upper() + q[1:]
             extra["medium"] = "interview"
             extra["addressee"] = [self.media[1]]
-        h = self.say(s)
-        fields = dict(speaker=[speaker], about=[self.issue()], factuality="occurred", quoted=[q], refers_to=self.event(),
+        ev = [(self.say(s), s)]
+        if ctype != "statement":
+            medium = r.choice(sorted(MEDIUM_AT))
+            d, dt = self.date()
+            if self.follow(ev, .9, f"{self.ref(speaker)} was speaking {MEDIUM_AT[medium]} in {place} {dt}."):
+                extra["medium"] = medium
+                extra.setdefault("date", d)
+        else:
+            self.follow(ev, .8, f"{self.ref(speaker)} gave the interview {self.date()[1]}.")
+        fields = dict(speaker=[speaker], about=[iss], factuality="occurred", quoted=[q], refers_to=self.event(),
                       according_to=[self.media[1]] if ctype == "denial" and r.random() < .5 else None, **extra)
         if ctype == "statement" and r.random() < .25:
             p = r.choice(self.people)
-            s2 = f"{self.ref(p)} has not commented publicly on the {self.L(self.issue())}."
-            self.claim("statement", p[:24], [(self.say(s2), s2)], speaker=[p], factuality="not-occurred", about=[self.issue()])
-        self.claim(ctype, speaker[:24], [(h, s)], **fields)
+            s2 = f"{self.ref(p)} has not commented publicly on the {self.L(iss)}."
+            self.claim("statement", p[:24], [(self.say(s2), s2)], speaker=[p], factuality="not-occurred", about=[iss])
+        self.claim(ctype, speaker[:24], ev, **fields)
 
     def report(self) -> None:
         r = self.rng
         m = r.choice(self.media)
         count, phrase = self.count(r.choice(["families", "people", "residents"]))
         s = f"{self.L(m)} reported that {phrase} had left {self.L(self.region)} in recent weeks."
-        self.claim("report", m[:24], [(self.say(s), s)], speaker=[m], medium="news-report", factuality="occurred",
+        ev = [(self.say(s), s)]
+        self.follow(ev, .9, f"{self.L(m)} cited residents and local officials.")
+        self.claim("report", m[:24], ev, speaker=[m], medium="news-report", factuality="occurred",
                    place=[self.region], count=count)
 
     def event_claim(self) -> None:
@@ -499,37 +531,44 @@ class Article:
              "denied": f"The {self.L(g)} denied that its officers had searched {act} {d[1]}.",
              "planned": f"The {self.L(g)} plans to close {act}, two officials said.",
              "requested": f"Lawyers asked the {self.L(g)} to return the files seized from {act}."}[kind]
-        self.claim("event", n[:24], [(self.say(s), s)], agent=[g], addressee=[n], factuality=kind, place=[self.places[0]],
+        ev = [(self.say(s), s)]
+        self.follow(ev, .8, f"{self.L(n)} called the {'plan' if kind == 'planned' else 'search'} unlawful.")
+        self.claim("event", n[:24], ev, agent=[g], addressee=[n], factuality=kind, place=[self.places[0]],
                    date=d[0] if kind in ("occurred", "denied") else None)
 
     def investigation(self) -> None:
         r = self.rng
-        g, iss = r.choice(self.govs), self.L(self.issue())
+        g, iss_id = r.choice(self.govs), self.issue()
+        iss = self.L(iss_id)
         kind = r.choice(["occurred", "unknown", "requested", "planned"])
         s = {"occurred": f"The {self.L(g)} opened an investigation into the {iss}.",
              "unknown": f"It is unclear whether the {self.L(g)} has opened any inquiry into the {iss}.",
              "requested": f"{self.L(r.choice(self.ngos))} asked the {self.L(g)} to investigate the {iss}.",
              "planned": f"The {self.L(g)} said it would investigate the {iss}."}[kind]
-        self.claim("investigation", g[:24], [(self.say(s), s)], agent=[g], factuality=kind, about=[self.issue()])
+        ev = [(self.say(s), s)]
+        self.follow(ev, .8, "No charges have been brought so far.")
+        self.claim("investigation", g[:24], ev, agent=[g], factuality=kind, about=[iss_id])
 
     def meeting(self, raising: bool = False) -> None:
         r = self.rng
         p1, p2 = r.sample(self.people, 2)
         town, ev = r.choice(self.places), r.choice(self.events)
-        planned = not raising and r.random() < .3
+        planned, iss = not raising and r.random() < .3, self.issue()
         d, dt = self.date()
         if planned:
             s = f"{self.ref(p1)} is due to meet {self.ref(p2)} in {self.L(town)} at {self.ref(ev)}."
         elif raising:
-            s = f"{self.ref(p1)} raised the {self.L(self.issue())} with {self.ref(p2)} when they met in {self.L(town)} {dt}."
+            s = f"{self.ref(p1)} raised the {self.L(iss)} with {self.ref(p2)} when they met in {self.L(town)} {dt}."
         else:
             s = f"{self.ref(p1)} met {self.ref(p2)} in {self.L(town)} {dt}."
         h = self.say(s)
-        m = self.claim("meeting", f"{p1[:12]}-{p2[:12]}", [(h, s)], participants=[p1, p2], factuality="planned" if planned else "occurred",
+        evid = [(h, s)]
+        self.follow(evid, .8, "Officials from both sides confirmed the meeting." if not planned else "Neither side has confirmed the date.")
+        m = self.claim("meeting", f"{p1[:12]}-{p2[:12]}", evid, participants=[p1, p2], factuality="planned" if planned else "occurred",
                        place=[town], date=None if planned else d, occasion=ev if planned or r.random() < .5 else None,
                        refers_to=self.event())
         if raising:
-            self.claim("raising", p1[:24], [(h, s)], speaker=[p1], addressee=[p2], about=[self.issue()], factuality="occurred",
+            self.claim("raising", p1[:24], [(h, s)], speaker=[p1], addressee=[p2], about=[iss], factuality="occurred",
                        meeting=m["id"], refers_to=r.choice(self.events))
 
     def raising(self) -> None:
@@ -537,8 +576,11 @@ class Article:
         if r.random() < .6:
             return self.meeting(raising=True)
         p, g = r.choice(self.people), r.choice(self.govs)
-        s = f"{self.ref(p)} did not raise the {self.L(self.issue())} with the {self.L(g)}, officials said."
-        self.claim("raising", p[:24], [(self.say(s), s)], speaker=[p], addressee=[g], factuality="not-occurred", about=[self.issue()])
+        iss = self.issue()
+        s = f"{self.ref(p)} did not raise the {self.L(iss)} with the {self.L(g)}, officials said."
+        ev = [(self.say(s), s)]
+        self.follow(ev, .8, f"{self.ref(p)} declined to comment.")
+        self.claim("raising", p[:24], ev, speaker=[p], addressee=[g], factuality="not-occurred", about=[iss])
 
     # ------------------------------------------------------------ the whole article
     MIX = {"abuse_report": 32, "appeal": 19, "characterisation": 21, "commitment": 2, "condemnation": 7, "denial": 9,
