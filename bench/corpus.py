@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
+import functools
+import multiprocessing
 import os
 import random
 import re
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -68,7 +70,8 @@ class Registry:
         self.rng = random.Random(SEED)
         self.entries: dict[str, dict] = {}
         self.by_type: dict[str, list[str]] = {}
-        self.used: set[str] = set()
+        self.used: set[str] = set()     # labels and aliases taken (kg's entity-minted-twice check)
+        self.words: set[str] = set()    # invented words handed out
         total = 100 + n // 4
         quota = {t: int(total * s) for t, s in self.SHARES}
         quota["Person"] += total - sum(quota.values())
@@ -85,7 +88,8 @@ class Registry:
     def word(self, k: int = 2, end: str = "") -> str:
         while True:
             w = ("".join(self.rng.choice(SYL) for _ in range(k)) + end).capitalize()
-            if w.lower() not in self.used:
+            if w not in self.words and w.lower() not in self.used:
+                self.words.add(w)
                 return w
 
     def add(self, etype: str, label: str, **fields) -> str | None:
@@ -114,9 +118,8 @@ class Registry:
                 self.regions.append((self.add("Place", self.word(2, "a") + " Region", located_in=[c]), c))
             else:
                 r = self.rng.choice(self.regions)[0]
-                self.towns.append((self.add("Place", self.word(2, self.rng.choice(["sk", "ovo", "grad", ""])),
+                self.towns.append((self.add("Place", self.word(self.rng.choice([2, 3]), self.rng.choice(["sk", "ovo", "grad", ""])),
                                             located_in=[r]), r))
-        self.country_of = {r: c for r, c in self.regions} | {t: dict(self.regions)[r] for t, r in self.towns}
 
     def _govs(self, k: int) -> None:
         self.gov_of: dict[str, str] = {}      # country or region -> its government / administration
@@ -129,14 +132,14 @@ class Registry:
                     ("{c} security service", ["director of the {c} security service"])]
         plan = [(c, "{c} government", ["President of {c}", "Prime Minister of {c}", "government spokesperson of {c}"], None)
                 for c in self.countries]
-        plan += [(r, "{c} regional administration", ["head of {c}", "spokesperson for the {c} administration"], c)
+        plan += [(r, "{c} regional administration", ["head of the {c} region", "spokesperson for the {c} regional administration"], c)
                  for r, c in self.regions]
         plan += [(c, name, roles, c) for name, roles in national for c in self.countries]
         plan += [(r, "{c} police", ["police chief of {c}"], r) for r, _ in self.regions]
         for where, name, roles, parent in plan:
             if len(self.by_type.get("GovernmentBody", [])) >= k:
                 break
-            wl = self.label(where)
+            wl = self.label(where).removesuffix(" Region")
             up = self.gov_of.get(parent) if parent else None
             eid = self.add("GovernmentBody", name.format(c=wl), aliases=[f"{wl} authorities"] if "{c} g" in name or "adm" in name else [],
                            part_of=[up] if up else [])
@@ -169,7 +172,7 @@ class Registry:
         orgs = [e for e in self.roles]
         self.surname: dict[str, str] = {}
         while len(self.by_type.get("Person", [])) < k:
-            last = self.word(2, self.rng.choice(SURNAME_END))
+            last = self.word(self.rng.choice([2, 2, 3]), self.rng.choice(SURNAME_END))
             name = f"{self.rng.choice(FIRST)} {last}"
             roles = {}
             for org in self.rng.sample(orgs, self.rng.choice([1, 1, 2])):
@@ -224,9 +227,11 @@ class Registry:
 PLAIN = re.compile(r"[a-z0-9][a-z0-9-]*|[A-Z][A-Za-z]*")
 
 
+@functools.lru_cache(maxsize=65536)
 def scalar(s: str) -> str:
+    """Plain where YAML reads it back as the same string, else double-quoted (JSON escapes are YAML's)."""
     return s if PLAIN.fullmatch(s) and s.lower() not in ("null", "true", "false", "yes", "no", "on", "off") \
-        else json.dumps(s, ensure_ascii=False)
+        else encode_basestring(s)
 
 
 def emit(obj: dict, indent: int = 0) -> list[str]:
@@ -556,7 +561,7 @@ class Article:
         planned, iss = not raising and r.random() < .3, self.issue()
         d, dt = self.date()
         if planned:
-            s = f"{self.ref(p1)} is due to meet {self.ref(p2)} in {self.L(town)} at {self.ref(ev)}."
+            s = f"{self.ref(p1)} is due to meet {self.ref(p2)} in {self.L(town)} ahead of {self.ref(ev)}."
         elif raising:
             s = f"{self.ref(p1)} raised the {self.L(iss)} with {self.ref(p2)} when they met in {self.L(town)} {dt}."
         else:
@@ -615,7 +620,7 @@ class Article:
                 starts[i * 1000 + j] = off
                 off += len(sent) + 1
             off += 1
-        doc = anchor.Article(text)
+        doc = Doc(text)
         for c in self.claims:
             c["evidence"] = [self.locate(doc, starts, h, ex) for h, ex in c["evidence"]]
         sha = hashlib.sha256(text.encode()).hexdigest()
@@ -641,22 +646,40 @@ class Article:
     def sentence(self, h: int) -> str:
         return self.paras[h // 1000][h % 1000]
 
-    def locate(self, doc: anchor.Article, starts: dict[int, int], h: int, exact: str):
+    def locate(self, doc: "Doc", starts: dict[int, int], h: int, exact: str):
         sent = self.sentence(h)
         if sent.find(exact) < 0:
             exact = tidy(exact[0].upper() + exact[1:])
         assert exact in sent, (sent, exact)
         return self.quote(doc, starts[h] + sent.find(exact), exact)
 
-    def quote(self, doc: anchor.Article, start: int, exact: str):
-        occ = doc.occurrences(exact)
+    def quote(self, doc: "Doc", start: int, exact: str):
+        """The quote as the annotation gives it: plain if unique, else with `prefix` or `occurrence`."""
+        occ = doc.occurrences(start, len(exact))
         if len(occ) == 1:
             return exact
-        k = occ.index(start)
-        prefix = doc.text[max(0, start - 16):start]
-        if prefix.strip() and self.rng.random() < .5 and sum(doc.folded[:s].endswith(anchor.fold(prefix)) for s in occ) == 1:
+        lo = max(0, start - 16)
+        prefix, fprefix = doc.text[lo:start], doc.folded[lo:start]
+        if prefix.strip() and self.rng.random() < .5 and sum(doc.folded.endswith(fprefix, 0, s) for s in occ) == 1:
             return {"exact": exact, "prefix": prefix}
-        return {"exact": exact, "occurrence": str(k + 1)}
+        return {"exact": exact, "occurrence": str(occ.index(start) + 1)}
+
+
+class Doc:
+    """kg.anchor.Article's matching: the same one-to-one fold (done per distinct character), the same occurrences."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.folded = text.translate({ord(ch): anchor.fold(ch) for ch in set(text)})
+
+    def occurrences(self, start: int, length: int) -> list[int]:
+        """Where the text's [start, start + length) occurs, folded, as kg.anchor counts them."""
+        needle, starts = self.folded[start:start + length], []
+        i = self.folded.find(needle)
+        while i != -1:
+            starts.append(i)
+            i = self.folded.find(needle, i + 1)
+        return starts
 
 
 # ---------------------------------------------------------------- the corpus
@@ -673,34 +696,57 @@ DATASET = {"title": "hrkg synthetic benchmark corpus", "description": "Generated
            "license": "https://creativecommons.org/licenses/by/4.0/", "issued": ISSUED, "creator": "hrkg bench"}
 
 
-def generate(n: int, out: Path) -> Counter:
-    """Write the corpus of ``n`` articles into ``out`` (a new directory), atomically; returns claim counts by type."""
+_REGISTRY: Registry | None = None
+
+
+def _init(n: int) -> None:
+    global _REGISTRY
+    _REGISTRY = Registry(n)
+
+
+def _write(job: tuple[int, int, int, str]) -> Counter:
+    """Write articles lo..hi-1 (and their annotations) into ``tmp``; each depends only on the registry and its number."""
+    n, lo, hi, tmp = job
+    kinds: Counter = Counter()
+    width = max(4, len(str(n - 1)))
+    for i in range(lo, hi):
+        art = Article(_REGISTRY, i)
+        art.key = f"{i:0{width}d}"
+        fname, text, ann = art.build()
+        Path(tmp, "articles", fname).write_text(text, encoding="utf-8")
+        Path(tmp, "annotations", f"{art.key}.yaml").write_text(ann, encoding="utf-8")
+        kinds.update(c["type"] for c in art.claims)
+    return kinds
+
+
+def generate(n: int, out: Path, jobs: int = 1) -> Counter:
+    """Write the corpus of ``n`` articles into ``out`` (a new directory), atomically; returns claim counts by type.
+
+    ``jobs`` processes share the articles; the bytes do not depend on it.
+    """
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileExistsError(f"{out} exists and is not an empty directory")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        reg = Registry(n)
+        _init(n)
         (tmp / "articles").mkdir()
         (tmp / "annotations").mkdir()
         (tmp / "dataset.yaml").write_text("\n".join(emit(DATASET)) + "\n", encoding="utf-8")
-        (tmp / "entities.yaml").write_text(registry_yaml(reg), encoding="utf-8")
-        kinds: Counter = Counter()
-        width = max(4, len(str(n - 1)))
-        for i in range(n):
-            art = Article(reg, i)
-            art.key = f"{i:0{width}d}"
-            fname, text, ann = art.build()
-            (tmp / "articles" / fname).write_text(text, encoding="utf-8")
-            (tmp / "annotations" / f"{art.key}.yaml").write_text(ann, encoding="utf-8")
-            kinds.update(c["type"] for c in art.claims)
+        (tmp / "entities.yaml").write_text(registry_yaml(_REGISTRY), encoding="utf-8")
+        chunks = [(n, lo, min(n, lo + 200), str(tmp)) for lo in range(0, n, 200)]
+        if jobs > 1 and len(chunks) > 1:
+            with multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)), _init, (n,)) as pool:
+                kinds = sum(pool.imap_unordered(_write, chunks), Counter())
+        else:
+            kinds = sum(map(_write, chunks), Counter())
         if out.exists():
             out.rmdir()
         os.rename(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    kinds["entities"] = len(reg.entries)
+    kinds["entities"] = len(_REGISTRY.entries)
     return kinds
 
 
@@ -708,13 +754,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/corpus.py", description="Write a deterministic synthetic seeds directory.")
     p.add_argument("n", type=int, metavar="N", help="number of articles")
     p.add_argument("--out", required=True, help="directory to create (must not exist, or be empty)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes (default: the number of cores); same bytes")
     args = p.parse_args(argv)
     if not 1 <= args.n <= 100_000:
         print(f"error: N = {args.n}: give a number of articles from 1 to 100000", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
     try:
-        kinds = generate(args.n, Path(args.out))
+        kinds = generate(args.n, Path(args.out), max(1, args.jobs))
     except (FileExistsError, OSError) as exc:
         print(f"error: {exc}; choose a new --out directory or remove it", file=sys.stderr)
         return 2
