@@ -78,19 +78,22 @@ class Registry:
         self._places(quota["Place"])
         self._govs(quota["GovernmentBody"])
         for t, make in (("NGO", self._ngo), ("Media", self._media), ("Organisation", self._org)):
-            for _ in range(quota[t]):
+            while len(self.by_type.get(t, [])) < quota[t]:
                 make()
         self._people(quota["Person"])
         self._groups(quota["Group"] - 1)
         self._issues(quota["Issue"])
         self._events(quota["Event"])
+        assert len(self.entries) == total, (len(self.entries), total)
 
     def word(self, k: int = 2, end: str = "") -> str:
-        while True:
-            w = ("".join(self.rng.choice(SYL) for _ in range(k)) + end).capitalize()
+        """An invented word not handed out before (one syllable more after every 20 misses)."""
+        for attempt in range(1_000_000):
+            w = ("".join(self.rng.choice(SYL) for _ in range(k + attempt // 20)) + end).capitalize()
             if w not in self.words and w.lower() not in self.used:
                 self.words.add(w)
                 return w
+        raise AssertionError("no word left")  # pragma: no cover
 
     def add(self, etype: str, label: str, **fields) -> str | None:
         eid = slug(label)
