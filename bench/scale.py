@@ -1,71 +1,217 @@
-"""How the build's cost grows with the number of articles.
+"""How the build's cost grows with the number of articles, on generated corpora (bench/corpus.py).
 
-Makes corpora of N articles by copying the five seed articles and their
-annotations under new keys (the article files get new names, so every copy is
-a distinct article with its own graph), then times each pipeline stage.
+    .venv/bin/python bench/scale.py 100 1000            # cold, unchanged rebuild, one article added, queries
+    .venv/bin/python bench/scale.py 1000 --baseline     # also the pre-rewrite pipeline, side by side
+    .venv/bin/python bench/scale.py 100 --keep /tmp/b   # keep the corpora and builds
 
-    .venv/bin/python bench/scale.py 5 10 20 40
-
-Prints one line per corpus size: seconds per stage and quads written.
+For each N it generates the corpus, then runs each scenario as its own `kg` process (so peak
+RSS is measured per run: the largest process of the run, workers included) and prints one
+table row: seconds per stage of the cold build, quads/s, peak RSS, the rebuild with nothing
+changed, `kg add` of one new article (store queryable, then dumps refreshed), every canned query
+as a `kg query` process (slowest) and inside one warm process (p50 over all queries).
+`--baseline` runs the pipeline as it was before the per-article rewrite (the code of commit
+BASELINE, taken from git into a temporary directory) on the same corpus.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import resource
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+PYTHON = sys.executable
+BASELINE = "d6c7e7c"   # the last commit of the whole-dataset pipeline
 
-from kg import build, infer, publish, validate  # noqa: E402
+DRIVER = """
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from kg import build
+t = time.perf_counter()
+s = build.build(Path(sys.argv[2]), Path(sys.argv[3]), "seeds", jobs=int(sys.argv[4]))
+print(json.dumps({"total": time.perf_counter() - t, "laps": s.timings, "quads": s.quads,
+                  "cached": s.cached, "rebuilt": s.rebuilt, "store": s.store}))
+"""
+
+BASELINE_DRIVER = """
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from kg import build
+t = time.perf_counter()
+b = build.build(Path(sys.argv[2]), Path(sys.argv[3]), "seeds")
+print(json.dumps({"total": time.perf_counter() - t, "quads": len(b.store)}))
+"""
 
 
-def corpus(n: int, dest: Path) -> Path:
-    seeds = dest / "seeds"
-    (seeds / "annotations").mkdir(parents=True)
-    (seeds / "articles").mkdir()
-    for name in ("dataset.yaml", "entities.yaml"):
-        shutil.copy(ROOT / "seeds" / name, seeds / name)
-    originals = sorted((ROOT / "seeds" / "annotations").glob("*.yaml"))
-    for i in range(n):
-        ann = originals[i % len(originals)]
-        text = ann.read_text(encoding="utf-8")
-        file = next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.strip().startswith("file:"))
-        new_file = f"{i:04d}_{file}"
-        shutil.copy(ROOT / "seeds" / "articles" / file, seeds / "articles" / new_file)
-        (seeds / "annotations" / f"{i:04d}.yaml").write_text(text.replace(f"file: {file}", f"file: {new_file}"), encoding="utf-8")
-    return seeds
+def run(args: list[str], **kw) -> tuple[str, float, float]:
+    """Run a process; returns its stdout, wall seconds and the peak RSS (MiB) of its largest process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    proc = subprocess.run(args, capture_output=True, text=True, **kw)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return proc.stdout, wall, peak
 
 
-def run(n: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        seeds = corpus(n, Path(tmp))
-        t = {}
-        t0 = time.perf_counter()
-        built = build.graph(seeds)
-        t["load+map"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        report, _ = validate.validate(built.store, validate.Tracer.from_dataset(built.dataset, built.store))
-        assert report.conforms
-        t["validate"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        infer.infer(built.store)
-        t["infer"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        files = publish.render(built.store, built.dataset)
-        publish.write_atomically(Path(tmp) / "out", files)
-        t["publish"] = time.perf_counter() - t0
-        t["quads"] = len(built.store)
-        return t
+def build(code: Path, seeds: Path, out: Path, jobs: int) -> tuple[dict, float]:
+    out_text, _, peak = run([PYTHON, "-c", DRIVER, str(code), str(seeds), str(out), str(jobs)])
+    return json.loads(out_text.strip().splitlines()[-1]), peak
+
+
+PARAM_TYPES = {"actor": "Person", "speaker": "Person", "addressee": "Person", "entity": "Person",
+               "place": "Place", "issue": "Issue", "occasion": "Event"}
+
+
+def parameters(seeds: Path) -> dict[str, str]:
+    """Parameter values that exist in a generated corpus (its registry is fictional: no `putin`)."""
+    sys.path.insert(0, str(ROOT))
+    from kg import registry, source
+    entities = registry.load_entities(seeds / "entities.yaml", "entities.yaml")
+    values = {p: next(e.id for e in entities.values() if e.type == t) for p, t in PARAM_TYPES.items()}
+    first = source.load(seeds / "annotations" / "0000.yaml").get("claims").items[0]
+    values["claim"] = "0000/" + first.get("id").value
+    return values
+
+
+def queries(out: Path, seeds: Path) -> tuple[float, float]:
+    """(slowest `kg query` process over every canned query, p50 inside one warm process), in seconds."""
+    sys.path.insert(0, str(ROOT))
+    from kg import query as q
+    cat = q.catalogue()
+    values = parameters(seeds)
+    slowest = 0.0
+    for slug, cq in cat.items():
+        params = [a for p in cq.params for a in ("--param", f"{p}={values[p]}")]
+        _, wall, _ = run([PYTHON, "-m", "kg.cli", "query", slug, "--out", str(out), "--format", "csv", *params], cwd=ROOT)
+        slowest = max(slowest, wall)
+    store = q.open_built(out)
+    times = []
+    for _ in range(3):
+        for cq in cat.values():
+            t = time.perf_counter()
+            given = {p: values[p] for p in cq.params}
+            q.render(q.run(store, cq.text, q.bind_params(cq, store, given)), q.Format.CSV)
+            times.append(time.perf_counter() - t)
+    return slowest, statistics.median(times)
+
+
+def add_one(seeds: Path, out: Path, n: int, tmp: Path) -> tuple[float, float]:
+    """`kg add` of article N+1 (generated with the corpus of N+1, so its entities are registered):
+    (seconds until the store answers for it, seconds for the whole command)."""
+    bigger = tmp / "plus-one"
+    run([PYTHON, str(ROOT / "bench" / "corpus.py"), str(n + 1), "--out", str(bigger)])
+    key = f"{n:04d}"
+    article = next((bigger / "articles").glob(f"{key}_*.txt"))
+    registry = tmp / "entities-plus-one.yaml"
+    new_ids = _new_registry_entries(seeds / "entities.yaml", bigger / "entities.yaml", registry)
+    files = [str(article), str(bigger / "annotations" / f"{key}.yaml")] + ([str(registry)] if new_ids else [])
+    t = time.perf_counter()
+    proc = subprocess.Popen([PYTHON, "-m", "kg.cli", "add", "--seeds", str(seeds), "--out", str(out), *files],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    graph = f"https://hrkg.example.org/chechnya-2017/graph/article/{key}"
+    queryable = None
+    sys.path.insert(0, str(ROOT))
+    import pyoxigraph as ox
+    while proc.poll() is None:
+        try:
+            link = (out / "store").resolve()
+            if ox.NamedNode(graph) in set(ox.Store.read_only(str(link)).named_graphs()):
+                queryable = queryable or time.perf_counter() - t
+        except OSError:
+            pass
+        time.sleep(0.05)
+    total = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"kg add failed:\n{proc.stderr[-3000:]}")
+    return queryable or total, total
+
+
+def _new_registry_entries(old: Path, new: Path, dest: Path) -> list[str]:
+    """The entries of the N+1 registry that the N registry lacks, as a registry addition file."""
+    sys.path.insert(0, str(ROOT))
+    from kg import source
+    have = set(source.load(old).entries)
+    text = new.read_text(encoding="utf-8").splitlines(keepends=True)
+    blocks, current, ids = [], [], []
+    for line in text:
+        if line and not line[0].isspace() and not line.startswith("#") and line.rstrip().endswith(":"):
+            if current:
+                blocks.append(current)
+            current = [line]
+        elif current:
+            current.append(line)
+    if current:
+        blocks.append(current)
+    keep = []
+    for block in blocks:
+        eid = block[0].rstrip()[:-1]
+        if eid not in have:
+            ids.append(eid)
+            keep.extend(block)
+    dest.write_text("".join(keep), encoding="utf-8")
+    return ids
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("sizes", nargs="*", type=int, default=[100])
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--baseline", action="store_true", help=f"also run the pipeline of commit {BASELINE}")
+    p.add_argument("--keep", help="keep corpora and builds under this directory")
+    args = p.parse_args()
+    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hrkg-scale-"))
+    print("| articles | registry | articles (s) | validate | infer | fragments | store | dumps | cold total (s) | s / article "
+          "| quads | quads/s | peak RSS (MiB) | unchanged rebuild (s) | add: queryable (s) | add: total (s) "
+          "| slowest `kg query` (s) | warm query p50 (ms) |" + (" baseline (s) | speed-up |" if args.baseline else ""))
+    print("|" + "---:|" * (18 + (2 if args.baseline else 0)))
+    try:
+        for n in args.sizes:
+            tmp = root / f"n{n}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            seeds = tmp / "seeds"
+            run([PYTHON, str(ROOT / "bench" / "corpus.py"), str(n), "--out", str(seeds)])
+            out = tmp / "out"
+            cold, peak = build(ROOT, seeds, out, args.jobs)
+            again, _ = build(ROOT, seeds, out, args.jobs)
+            slowest, p50 = queries(out, seeds)
+            queryable, add_total = add_one(seeds, out, n, tmp)
+            laps = cold["laps"]
+            row = [n] + [round(laps.get(k, 0.0), 2) for k in ("registry", "articles", "validate", "infer", "fragments", "store", "dumps")]
+            row += [round(cold["total"], 1), round(cold["total"] / n, 3), cold["quads"], int(cold["quads"] / cold["total"]),
+                    int(peak), round(again["total"], 2), round(queryable, 2), round(add_total, 1), round(slowest, 2),
+                    round(p50 * 1000, 1)]
+            if args.baseline:
+                base = Path(tempfile.mkdtemp(prefix="hrkg-baseline-"))
+                try:
+                    archive = subprocess.run(["git", "-C", str(ROOT), "archive", BASELINE, "kg", "ontology", "queries"],
+                                             capture_output=True, check=True).stdout
+                    subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+                    out_text, _, _ = run([PYTHON, "-c", BASELINE_DRIVER, str(base), str(seeds), str(tmp / "baseline-out")])
+                    b = json.loads(out_text.strip().splitlines()[-1])
+                    row += [round(b["total"], 1), round(b["total"] / cold["total"], 1)]
+                finally:
+                    shutil.rmtree(base, ignore_errors=True)
+            print("| " + " | ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in row) + " |", flush=True)
+            if not args.keep:
+                shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    sizes = [int(a) for a in sys.argv[1:]] or [5, 10, 20]
-    print(f"{'articles':>8} {'load+map':>9} {'validate':>9} {'infer':>9} {'publish':>9} {'total':>9} {'quads':>8} {'s/article':>10}")
-    for n in sizes:
-        t = run(n)
-        total = sum(v for k, v in t.items() if k != "quads")
-        print(f"{n:>8} {t['load+map']:>9.2f} {t['validate']:>9.2f} {t['infer']:>9.2f} {t['publish']:>9.2f} {total:>9.2f} {t['quads']:>8} {total / n:>10.2f}")
+    sys.exit(main())

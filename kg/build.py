@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import Graph
 
 from . import (
     cache as cachemod, infer, iris, load, map as mapper, oxstore, provenance, publish, shard, turtle, validate, void,
@@ -98,6 +98,19 @@ class Summary:
 Progress = Callable[[str, int, int], None]
 
 
+class _Clock:
+    """Seconds per stage, for the summary and bench/scale.py."""
+
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = self.laps.get(stage, 0.0) + now - self.t
+        self.t = now
+
+
 def _entity_groups(entities_graph: Graph) -> tuple[dict[str, list], list]:
     groups: dict[str, list] = {}
     common = []
@@ -150,15 +163,32 @@ def _parse_nt(lines: list[str]) -> Graph:
     return g
 
 
-def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", display_root: str | None = None,
-          jobs: int | None = None, cache_dir: Path | None = None, progress: Progress | None = None) -> Summary:
-    """Build the graph from the seeds into ``out``: validated, inferred, every dump and the store, atomically."""
-    src = sources(seeds, display_root)
-    cache = cachemod.Cache(cache_dir if cache_dir is not None else out / CACHE_DIR)
-    ctx, eg, meta = _context(src, cache)
-    keys = sorted(src.annotations)
+@dataclass
+class Assessment:
+    """Everything a build knows before it writes: the validated, reasoned-over corpus."""
 
-    # per article: from the cache where every input is unchanged, else computed in the pool
+    ctx: shard.Context
+    entities_graph: Graph
+    meta: dict
+    articles: list[shard.ArticleMeta]
+    additions: dict[str, Graph]
+    turtle: list
+    provenance: Graph
+    report: validate.Report
+    inferred: list | None          # None when the data does not conform or is inconsistent
+    clashes: list[str]             # OWL RL inconsistencies, worded as owlrl words them
+    rebuilt: int
+    clock: "_Clock"
+
+
+def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
+           progress: Progress | None = None) -> Assessment:
+    """Load, validate and reason over the corpus, each article from the cache where its inputs are
+    unchanged and in the pool otherwise; input errors raise, nothing is written (but the cache)."""
+    clock = _Clock()
+    ctx, eg, meta = _context(src, cache)
+    clock.lap("registry")
+    keys = sorted(src.annotations)
     metas: dict[str, shard.ArticleMeta] = {}
     todo = []
     for key in keys:
@@ -185,22 +215,39 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         additions[tf.name] = g
     if errors:
         raise InputErrors(sorted(errors, key=lambda e: (e.pos.path, e.pos.line, e.pos.col)))
-    if clashes:
-        raise InconsistencyError(clashes[0])
-    ordered = [metas[k] for k in keys]
+    ordered = [metas[k] for k in keys if k in metas]
+    clock.lap("articles")
 
-    # the whole-corpus graphs
     prov = Graph()
     provenance.describe_common(prov, ctx.meta, [m.curator for m in ordered], [(tf.name, tf.sha256) for tf in tfs],
                                load.file_sha256(src.seeds / load.ENTITIES_FILE), load.file_sha256(ONTOLOGY))
     common_prov = set(prov)
     for m in ordered:
         provenance.describe_article(prov, m, ctx.meta.version)
-
     report = _validate(ctx, eg, prov, common_prov, additions, tfs, ordered)
-    if not report.conforms:
-        raise NotConforming(validate.render(report, validate.ReportFormat.TEXT).rstrip())
-    inferred = _infer(ctx, eg, prov, additions, ordered)
+    clock.lap("validate")
+    inferred = None
+    if report.conforms and not clashes:
+        try:
+            inferred = _infer(ctx, eg, prov, additions, ordered)
+        except InconsistencyError as exc:
+            clashes.append(str(exc))
+    clock.lap("infer")
+    return Assessment(ctx, eg, meta, ordered, additions, tfs, prov, report, inferred, clashes, len(todo), clock)
+
+
+def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", display_root: str | None = None,
+          jobs: int | None = None, cache_dir: Path | None = None, progress: Progress | None = None) -> Summary:
+    """Build the graph from the seeds into ``out``: validated, inferred, every dump and the store, atomically."""
+    src = sources(seeds, display_root)
+    a = assess(src, cachemod.Cache(cache_dir if cache_dir is not None else out / CACHE_DIR), jobs, progress)
+    if not a.report.conforms:
+        raise NotConforming(validate.render(a.report, validate.ReportFormat.TEXT).rstrip())
+    if a.clashes:
+        raise InconsistencyError(a.clashes[0])
+    ctx, eg, meta, ordered, additions, prov, inferred, clock = (
+        a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance, a.inferred, a.clock)
+    report = a.report
 
     # every graph's fragment: the shared graphs made now, the articles' read from the cache when needed
     whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov}
@@ -226,7 +273,9 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     counts = {n: f.triples for n, f in made.items()} | {n: m.quads for n, m in articles.items()}
     out.mkdir(parents=True, exist_ok=True)
     # the store first (an addition is queryable before the dumps are rewritten), then the dumps
+    clock.lap("fragments")
     store_state = oxstore.update(out, digests, fragment_of)
+    clock.lap("store")
     written = publish.assemble(out, fragments, str(iris.G.INFERRED))
     try:
         written[publish.Dump.CONTEXT] = publish.write_small(out, publish.Dump.CONTEXT, publish.context_bytes())
@@ -236,11 +285,12 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         publish.discard(written)
         raise
     publish.commit(out, written)
+    clock.lap("dumps")
     claims = Counter()
     for m in ordered:
         claims.update(m.claims)
-    return Summary(out, len(ordered), claims, len(ctx.entities), counts, report, len(keys) - len(todo), len(todo),
-                   store_state)
+    return Summary(out, len(ordered), claims, len(ctx.entities), counts, report, len(ordered) - a.rebuilt, a.rebuilt,
+                   store_state, clock.laps)
 
 
 def _validate(ctx, eg, prov, common_prov, additions, tfs, ordered) -> validate.Report:
