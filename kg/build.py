@@ -30,7 +30,7 @@ from . import (
 from .errors import InconsistencyError, InputError, InputErrors, NotConforming, collect
 from .model import Dataset
 from .registry import load_dataset_meta
-from .store import Store, ox_triples
+from .store import Store, ox_triples, rdflib_term
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology" / "hrr.ttl"
@@ -179,6 +179,15 @@ class Assessment:
     clashes: list[str]             # OWL RL inconsistencies, worded as owlrl words them
     rebuilt: int
     clock: "_Clock"
+    tracer: validate.Tracer
+
+    def where(self, iri: str) -> str:
+        """The seed file (and line, where known) that produced ``iri``."""
+        found = self.tracer.where(iri)
+        if found or not iri.startswith(iris.DATASET + "article/"):
+            return found
+        key = iri[len(iris.DATASET + "article/"):].split("/", 1)[0]
+        return self.ctx.src.annotations.get(key, (None, ""))[1]
 
 
 def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
@@ -224,7 +233,11 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
     common_prov = set(prov)
     for m in ordered:
         provenance.describe_article(prov, m, ctx.meta.version)
-    report = _validate(ctx, eg, prov, common_prov, additions, tfs, ordered)
+    tracer = validate.Tracer()
+    tracer.add_entities(ctx.entities.values())
+    for tf in tfs:
+        tracer.add_turtle(tf, additions[tf.name])
+    report = _validate(ctx, eg, prov, common_prov, additions, tracer, ordered)
     clock.lap("validate")
     inferred = None
     if report.conforms and not clashes:
@@ -233,7 +246,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
         except InconsistencyError as exc:
             clashes.append(str(exc))
     clock.lap("infer")
-    return Assessment(ctx, eg, meta, ordered, additions, tfs, prov, report, inferred, clashes, len(todo), clock)
+    return Assessment(ctx, eg, meta, ordered, additions, tfs, prov, report, inferred, clashes, len(todo), clock, tracer)
 
 
 def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", display_root: str | None = None,
@@ -293,25 +306,41 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
                    store_state, clock.laps)
 
 
-def _validate(ctx, eg, prov, common_prov, additions, tfs, ordered) -> validate.Report:
+def _validate(ctx, eg, prov, common_prov, additions, tracer, ordered) -> validate.Report:
     """Per-article results (cached) together with the checks of what is shared: the registry, the
     provenance graph's common part and the curator additions, validated with the ontology."""
-    tracer = validate.Tracer()
-    tracer.add_entities(ctx.entities.values())
+    touched = _touched(ctx, additions, ordered)
     data = Graph()
-    for part in (ctx.ontology, eg, *additions.values()):
+    for part in (ctx.ontology, eg, *additions.values(), *touched.values()):
         for t in part:
             data.add(t)
     for t in common_prov:
         data.add(t)
-    for tf in tfs:
-        tracer.add_turtle(tf, additions[tf.name])
+    for m in ordered:
+        if str(iris.G.article(m.key)) in {str(n) for n in touched}:
+            for t in prov.triples((iris.G.article(m.key), None, None)):
+                data.add(t)
     shacl, _ = validate.shacl(data, tracer)
-    graphs = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov}
+    graphs = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov, **touched}
     graphs.update({iris.G.addition(n): g for n, g in additions.items()})
     checks = validate.run_checks(shard._ox_store(graphs), tracer)
     per_article = validate.Report([validate.Result.of_dict(r) for m in ordered for r in m.results])
     return validate.merged([shacl, checks, per_article])
+
+
+def _touched(ctx, additions: dict[str, Graph], ordered) -> dict:
+    """The article graphs a curator addition says something about (validated with it)."""
+    prefix = iris.DATASET + "article/"
+    keys = {str(term)[len(prefix):].split("/", 1)[0]
+            for g in additions.values() for t in g for term in (t[0], t[2]) if str(term).startswith(prefix)}
+    out = {}
+    for m in ordered:
+        if m.key in keys:
+            g = Graph()
+            for q in ox.parse(shard.fragment(ctx, m).nq, format=ox.RdfFormat.N_QUADS):
+                g.add((rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object)))
+            out[iris.G.article(m.key)] = g
+    return out
 
 
 def _infer(ctx, eg, prov, additions, ordered) -> list:

@@ -50,7 +50,7 @@ def print_summary(summary: builder.Summary) -> None:
 
 def cmd_validate(args) -> int:
     seeds, display = _seeds(args)
-    outcome = curate.check(seeds, display, args.additions)
+    outcome = curate.check(seeds, display, args.additions, Path(args.cache))
     fmt = validate.ReportFormat(args.format)
     sys.stdout.write(validate.render(outcome.report, fmt, outcome.graph if fmt is validate.ReportFormat.TTL else None))
     return 0 if outcome.conforms else 1
@@ -137,6 +137,8 @@ def parser() -> argparse.ArgumentParser:
                    help="annotation/registry YAML, article .txt or Turtle .ttl files to check with the seeds")
     v.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
     v.add_argument("--format", choices=[f.value for f in validate.ReportFormat], default="text")
+    v.add_argument("--cache", default=str(DEFAULT_OUT / builder.CACHE_DIR),
+                   help="the build cache to reuse and fill (default: build/.cache; safe to delete)")
     v.set_defaults(func=cmd_validate)
 
     a = sub.add_parser("add", help="apply additions to the seeds, only if they conform, and rebuild")

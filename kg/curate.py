@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build as builder, infer, load, publish, source, validate
-from .errors import InconsistencyError, InputError, Pos, UsageError
+from . import build as builder, cache as cachemod, load, publish, source, validate
+from .errors import InputError, Pos, UsageError
 from .source import YMap
 
 
@@ -99,40 +99,39 @@ class Outcome:
         return self.report.conforms
 
 
-def _report(built: builder.Built, reason: bool) -> tuple[validate.Report, object]:
-    tracer = validate.Tracer.from_dataset(built.dataset, built.store)
-    report, graph = validate.validate(built.store, tracer)
-    if reason and report.conforms:
-        try:
-            infer.closure(built.store)
-        except InconsistencyError as exc:
-            focus = next((m for m in re.findall(r"https://\S+", str(exc)) if tracer.where(m)), "")
-            report.results.append(validate.Result(validate.Severity.VIOLATION, str(exc), focus, None, None,
-                                                  "owl-rl", tracer.where(focus)))
-    return report, graph
+def _report(a: builder.Assessment) -> validate.Report:
+    """The assessment's validation results, with each OWL RL inconsistency as a violation."""
+    report = validate.Report(list(a.report.results))
+    for clash in a.clashes:
+        focus = next((m for m in re.findall(r"https://\S+", clash) if a.where(m)), "")
+        report.results.append(validate.Result(validate.Severity.VIOLATION, clash, focus, None, None,
+                                              "owl-rl", a.where(focus)))
+    return report
 
 
-def check(seeds: Path, display_root: str, paths: list[str]) -> Outcome:
+def check(seeds: Path, display_root: str, paths: list[str], cache_dir: Path | None = None) -> Outcome:
     """Validate the seeds, or the seeds with additions (reporting what the additions introduce)."""
-    return _check(load.Sources.of(seeds, display_root), classify(paths))
+    return _check(load.Sources.of(seeds, display_root), classify(paths), cachemod.Cache(cache_dir))
 
 
-def _check(src: load.Sources, additions: list[Addition]) -> Outcome:
-    """The overlay is loaded first, so input errors in an addition are reported
-    before any validation work; the seeds alone are validated only to subtract
-    the results they already have."""
+def _check(src: load.Sources, additions: list[Addition], cache: cachemod.Cache) -> Outcome:
+    """The overlay is loaded first, so input errors in an addition are reported before any
+    validation work; the seeds alone are assessed only to subtract the results they already
+    have.  Both go through the build's per-article stages and its cache: an article the
+    additions do not touch is not validated again."""
     if not additions:
-        return Outcome(*_report(builder.graph(src), reason=True))
-    over = builder.graph(overlay(src, additions))
-    report, graph = _report(over, reason=True)
-    base, _ = _report(builder.graph(src), reason=False)
-    return Outcome(report.minus(base), graph)
+        report = _report(builder.assess(src, cache))
+        return Outcome(report, validate.report_graph(report))
+    report = _report(builder.assess(overlay(src, additions), cache))
+    base = _report(builder.assess(src, cache))
+    added = report.minus(base)
+    return Outcome(added, validate.report_graph(added))
 
 
 def add(seeds: Path, display_root: str, paths: list[str], out: Path) -> tuple[Outcome, list[str]]:
     """Apply additions that conform; returns the outcome and the seed files written."""
     additions = classify(paths)
-    outcome = _check(load.Sources.of(seeds, display_root), additions)
+    outcome = _check(load.Sources.of(seeds, display_root), additions, cachemod.Cache(out / builder.CACHE_DIR))
     if not outcome.conforms:
         return outcome, []
     new_content: dict[Path, bytes] = {}

@@ -12,6 +12,7 @@ cannot express (e.g. only speech acts that occurred) are CONSTRUCT queries in
 from __future__ import annotations
 
 import enum
+import functools
 import os
 from pathlib import Path
 
@@ -170,11 +171,18 @@ def rules(directory: Path = RULES) -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.rq"))}
 
 
+@functools.lru_cache(maxsize=1)
+def _prepared_rules() -> tuple:
+    """The rules parsed once per process (rdflib's SPARQL parser dominates a small closure's cost)."""
+    from rdflib.plugins.sparql import prepareQuery
+    return tuple(prepareQuery(text) for text in rules().values())
+
+
 def new_triples(closed: Graph, asserted) -> set:
     """What the closure and the rules add about the dataset's own resources (``asserted`` left out)."""
     out = {t for t in closed if t not in asserted and _keep(t)}
-    for text in rules().values():
-        for t in closed.query(text):
+    for prepared in _prepared_rules():
+        for t in closed.query(prepared):
             if t not in asserted:
                 out.add(t)
     return out

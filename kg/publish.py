@@ -13,10 +13,12 @@ IRI order, triples sorted within each graph, gzip headers without name or time.
 from __future__ import annotations
 
 import enum
+import functools
 import gzip
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,14 +147,16 @@ def prefix_lines() -> bytes:
 # ---------------------------------------------------------------- JSON-LD
 
 _BY_LENGTH = sorted(_OX_PREFIXES.items(), key=lambda kv: -len(kv[1]))
+_LOCAL = re.compile(r"^(?!//)[A-Za-z0-9\-_./~%]+$")
 
 
+@functools.lru_cache(maxsize=65536)
 def compact(iri: str) -> str:
     """A compact IRI (prefix:local) where a declared prefix fits, else the IRI itself."""
     for prefix, ns in _BY_LENGTH:
         if iri.startswith(ns):
             local = iri[len(ns):]
-            if local and not local.startswith("//") and all(c.isalnum() or c in "-_./~%" for c in local):
+            if _LOCAL.match(local):
                 return f"{prefix}:{local}"
     return iri
 

@@ -100,4 +100,6 @@ def rdflib_term(term):
         return BNode(term.value)
     if term.language:
         return RLiteral(term.value, lang=term.language)
-    return RLiteral(term.value, datatype=URIRef(term.datatype.value))
+    if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+        return RLiteral(term.value)
+    return RLiteral(term.value, datatype=URIRef(term.datatype.value), normalize=False)

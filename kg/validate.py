@@ -12,6 +12,7 @@ import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pyoxigraph as ox
 import pyshacl
@@ -170,13 +171,16 @@ def _shape_name(g: Graph, shape, component) -> str:
     return f"{base}/{_short(path)}/{_short(component).removeprefix('sh:')}" if path is not None else base
 
 
+_SHORT = (("hrs:", str(HRS)), ("hrr:", iris.ONTOLOGY), ("sh:", str(SH)), ("oa:", "http://www.w3.org/ns/oa#"),
+          ("rdfs:", "http://www.w3.org/2000/01/rdf-schema#"), ("schema:", "https://schema.org/"),
+          ("dcterms:", "http://purl.org/dc/terms/"), ("skos:", "http://www.w3.org/2004/02/skos/core#"))
+
+
 def _short(term) -> str | None:
     if term is None:
         return None
     text = str(term)
-    for prefix, ns in (("hrs:", str(HRS)), ("hrr:", iris.ONTOLOGY), ("sh:", str(SH)), ("oa:", "http://www.w3.org/ns/oa#"),
-                       ("rdfs:", "http://www.w3.org/2000/01/rdf-schema#"), ("schema:", "https://schema.org/"),
-                       ("dcterms:", "http://purl.org/dc/terms/"), ("skos:", "http://www.w3.org/2004/02/skos/core#")):
+    for prefix, ns in _SHORT:
         if text.startswith(ns):
             return prefix + text[len(ns):]
     return text
@@ -268,6 +272,36 @@ def _add_check_result(g: Graph, r: Result) -> None:
         g.add((node, SH.value, Literal(r.value)))
     if r.severity is Severity.VIOLATION:
         g.set((report, SH.conforms, Literal(False)))
+
+
+def report_graph(report: Report) -> Graph:
+    """The results as a SHACL validation report graph (``kg validate --format ttl``)."""
+    g = bind_prefixes(Graph())
+    g.bind("hrs", HRS)
+    node = BNode()
+    g.add((node, RDF.type, SH.ValidationReport))
+    g.add((node, SH.conforms, Literal(report.conforms)))
+    for r in report.results:
+        res = BNode()
+        g.add((node, SH.result, res))
+        g.add((res, RDF.type, SH.ValidationResult))
+        g.add((res, SH.resultSeverity, SH[r.severity.value]))
+        if r.focus:
+            g.add((res, SH.focusNode, URIRef(r.focus)))
+        g.add((res, SH.resultMessage, Literal(r.message)))
+        g.add((res, SH.sourceConstraint, URIRef(str(HRS) + "source/" + quote(r.source, safe="/:-_."))))
+        if r.path:
+            g.add((res, SH.resultPath, URIRef(_expand(r.path))))
+        if r.value is not None:
+            g.add((res, SH.value, Literal(r.value)))
+    return g
+
+
+def _expand(short: str) -> str:
+    for prefix, ns in _SHORT:
+        if short.startswith(prefix):
+            return ns + short[len(prefix):]
+    return short
 
 
 # ---------------------------------------------------------------- output
