@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 from rdflib import Graph
 
 from kg import build, cache as cachemod, cli, infer, iris, load, shard
@@ -214,3 +215,56 @@ def test_libyaml_and_the_pure_python_parser_give_the_same_trees():
         trees = [source._Builder(str(f)).build(list(yaml.parse(text, Loader=loader)))
                  for loader in (yaml.SafeLoader, yaml.CSafeLoader)]
         assert trees[0] == trees[1], f
+
+
+# ---------------------------------------------------------------- on a generated corpus
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """12 generated articles (bench/corpus.py): another registry, other shapes of claims than the seeds."""
+    import subprocess
+    import sys
+    out = tmp_path_factory.mktemp("corpus") / "seeds"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "corpus.py"), "12", "--out", str(out), "--jobs", "1"],
+                   check=True, capture_output=True)
+    return out
+
+
+def test_per_article_build_equals_the_reference_on_a_generated_corpus(corpus, tmp_path, monkeypatch):
+    summary = build.build(corpus, tmp_path / "out", "seeds", jobs=2)
+    assert summary.articles == 12
+    assert quads(tmp_path / "out" / "kg.nq") == reference_quads(corpus, monkeypatch)
+    reference = build.validated(build.graph(corpus, "seeds")).report
+    assert [r.key() + (r.where,) for r in summary.report.results] == [r.key() + (r.where,) for r in reference.results]
+
+
+def test_fast_reasoner_equals_owlrl_on_a_generated_corpus(corpus, monkeypatch):
+    ctx, _, _ = build._context(load.Sources.of(corpus), cachemod.Cache(None))
+    for key in sorted(ctx.src.annotations)[:6]:
+        results = {}
+        for engine in infer.Engine:
+            monkeypatch.setenv("KG_REASONER", engine.value)
+            results[engine] = shard.compute(ctx, key)
+        ref, fast = results[infer.Engine.OWLRL], results[infer.Engine.REASONABLE]
+        assert ref.inferred_own == fast.inferred_own and ref.inferred_shared == fast.inferred_shared, key
+
+
+def test_progress_bar_only_on_a_terminal():
+    import io
+    from kg import progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        with progress.Bar(stream=stream) as bar:
+            for i in range(1, 4):
+                bar.update("articles", i, 3)
+    assert "articles" in tty.getvalue() and "3/3" in tty.getvalue() and "left" in tty.getvalue()
+    assert pipe.getvalue() == ""
+    quiet = Tty()
+    with progress.Bar(enabled=False, stream=quiet) as bar:
+        bar.update("articles", 1, 3)
+    assert quiet.getvalue() == ""
