@@ -121,12 +121,17 @@ def open_store(data: Path) -> ox.Store:
         with (gzip.open(data, "rb") if gzipped else data.open("rb")) as fh:
             store.bulk_load(fh, format=fmt)
     except SyntaxError as exc:
-        raise InputError(Pos(str(data), exc.lineno or 0, exc.offset or 0), f"not valid {fmt.name}: {exc.msg}",
+        raise InputError(Pos(str(data), exc.lineno or 0, exc.offset or 0), f"not valid {fmt.name}: {_parser_message(exc.msg)}",
                          "rebuild the dump with `kg build` (is the file truncated?)") from None
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(Pos(str(data)), f"the gzip stream is damaged or truncated ({exc})",
                          "re-download or rebuild it (`gzip -t` checks a file)") from None
     return store
+
+
+def _parser_message(msg: str) -> str:
+    """Oxigraph's message without its own position (the error names ``path:line:col``)."""
+    return re.sub(r"^Parser error at line \d+ between columns \d+ and \d+: ", "", msg)
 
 
 def entity_index(store: ox.Store) -> tuple[dict[str, str], dict[str, str]]:
