@@ -376,3 +376,30 @@ def test_query_endpoints_of_known_stores():
     assert remote.query_endpoint("http://h:8890/sparql-graph-crud-auth") == "http://h:8890/sparql"
     assert remote.query_endpoint("http://h:3030/ds/data") == "http://h:3030/ds/sparql"
     assert remote.query_endpoint("http://h:7200/repositories/kg/rdf-graphs/service") == "http://h:7200/repositories/kg"
+
+
+def test_spool_splits_by_graph_with_few_files_open(built_dir, monkeypatch):
+    """kg.nq streamed once into one N-Triples file per graph, reopening files when over the cap."""
+    monkeypatch.setattr(remote, "OPEN_FILES", 2)
+    sp = remote.spool(built_dir / "kg.nq")
+    try:
+        assert sp.counts == local_counts(built_dir)
+        for graph, path in sp.files.items():
+            triples = list(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+            assert len(triples) == sp.counts[graph]
+        whole = {str(q) for q in ox.parse(path=str(built_dir / "kg.nq"), format=ox.RdfFormat.N_QUADS)}
+        again = {str(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)))
+                 for g, path in sp.files.items() for t in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)}
+        assert again == whole
+    finally:
+        sp.cleanup()
+    assert not sp.directory.exists()
+
+
+def test_spool_names_the_place_of_a_broken_dump(tmp_path):
+    bad = tmp_path / "kg.nq"
+    bad.write_text(f'<{remote.GRAPHS}x> <https://e.org/p> "ok" <{remote.GRAPHS}g> .\n<https://e.org/s> <https://e.org/p> "cut',
+                   encoding="utf-8")
+    with pytest.raises(remote.InputError) as err:
+        remote.spool(bad)
+    assert str(err.value).startswith(f"{bad}:2:")
