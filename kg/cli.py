@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, build as builder, curate, load, progress, query as q, registry, validate
-from .errors import InputError, InputErrors, KgError
+from .errors import InputError, InputErrors, KgError, UsageError
 
 DEFAULT_OUT = Path("build")
 
@@ -97,8 +97,7 @@ def _params(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def cmd_query(args) -> int:
-    store = q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))
+def _canned(args) -> q.CannedQuery:
     if args.file:
         if args.slug:
             raise KgError("give a SLUG or --file, not both")
@@ -106,16 +105,81 @@ def cmd_query(args) -> int:
         cq = q.load_query(path) if path.is_file() else None
         if cq is None:
             raise KgError(f"{path}: no such query file")
-    else:
-        if not args.slug:
-            raise KgError("give a query SLUG (see `kg queries`) or --file my.rq")
-        cat = q.catalogue()
-        if args.slug not in cat:
-            near = difflib.get_close_matches(args.slug, list(cat), n=3)
-            raise KgError(f"no canned query {args.slug!r}" + (f" — did you mean {', '.join(near)}?" if near else " — see `kg queries`"))
-        cq = cat[args.slug]
-    results = q.run(store, cq.text, q.bind_params(cq, store, _params(args.param)))
+        return cq
+    if not args.slug:
+        raise KgError("give a query SLUG (see `kg queries`) or --file my.rq")
+    cat = q.catalogue()
+    if args.slug not in cat:
+        near = difflib.get_close_matches(args.slug, list(cat), n=3)
+        raise KgError(f"no canned query {args.slug!r}" + (f" — did you mean {', '.join(near)}?" if near else " — see `kg queries`"))
+    return cat[args.slug]
+
+
+def cmd_query(args) -> int:
+    cq = _canned(args)
+    given = _params(args.param)
+    if args.endpoint:
+        from . import remote
+        endpoint = remote.check_url(args.endpoint, "--endpoint")
+        client = remote.Client(remote.credentials(args.auth_env))
+        union = remote.Union(args.union)
+        graphs = sorted(remote.remote_graphs(client, endpoint)) if union is remote.Union.PROTOCOL else None
+        store = None
+        if args.data or Path(args.out, "store").is_dir():  # names resolved locally when a build is at hand
+            store = q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))
+            bindings = q.bind_params(cq, store, given)
+        else:
+            index = remote.entity_index(client, endpoint, graphs) if q.ENTITY_PARAMS & set(cq.params) else ({}, {})
+            bindings = q.bind_params(cq, None, given, index)
+        text = q.standalone(cq, bindings, given)
+        if args.print:
+            sys.stdout.write(text)
+            return 0
+        sys.stdout.write(q.render(remote.select(client, endpoint, text, graphs), q.Format(args.format)))
+        return 0
+    store = q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))
+    bindings = q.bind_params(cq, store, given)
+    if args.print:
+        sys.stdout.write(q.standalone(cq, bindings, given))
+        return 0
+    results = q.run(store, cq.text, bindings)
     sys.stdout.write(q.render(results, q.Format(args.format)))
+    return 0
+
+
+def cmd_publish(args) -> int:
+    from . import remote
+    gsp = remote.check_url(args.to, "--to")
+    sparql = args.sparql or remote.query_endpoint(gsp)
+    if not sparql:
+        raise UsageError(f"--to {gsp}: not a Graph Store Protocol URL kg knows — also give its query endpoint with --sparql URL")
+    remote.check_url(sparql, "--sparql")
+    client = remote.Client(remote.credentials(args.auth_env))
+    nq = Path(args.out) / "kg.nq"
+
+    def progress(action: str, graph: str, n: int) -> None:
+        if not args.quiet:
+            print(f"{action:6} <{graph}>  {n} triples")
+
+    outcome = remote.publish(nq, gsp, sparql, client, dry_run=args.dry_run, progress=progress)
+    pl = outcome.plan
+    total = sum(pl.put.values())
+    if args.dry_run:
+        for graph, n in pl.put.items():
+            print(f"would put    <{graph}>  {n} triples")
+        for graph in pl.delete:
+            print(f"would delete <{graph}>  (on the target, not in {nq})")
+        print(f"dry run: would replace {len(pl.put)} graphs ({total} triples) on {gsp} and delete {len(pl.delete)}; nothing was sent")
+        return 0
+    print(f"published {nq}: {len(pl.put)} graphs, {total} triples to {gsp}; deleted {len(pl.delete)} stale graph"
+          f"{'s' if len(pl.delete) != 1 else ''}; verified: the triple counts per graph on {sparql} equal the dump's")
+    return 0
+
+
+def cmd_docs(args) -> int:
+    from . import docs
+    written = docs.write(Path(args.out))
+    print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
 
 
@@ -161,8 +225,28 @@ def parser() -> argparse.ArgumentParser:
     qq.add_argument("--format", choices=[f.value for f in q.Format], default="table")
     qq.add_argument("--file", help="run this .rq file instead of a canned query")
     qq.add_argument("--out", default=str(DEFAULT_OUT), help="build directory whose store to query (default: build/)")
-    qq.add_argument("--data", help="query this dump file (N-Quads, TriG) instead of the built store")
+    qq.add_argument("--data", help="query this dump file (N-Quads, TriG, optionally .gz) instead of the built store")
+    qq.add_argument("--print", action="store_true",
+                    help="print the query with its parameters bound in VALUES blocks, runnable on any SPARQL 1.1 store")
+    qq.add_argument("--endpoint", metavar="URL", help="run the query on this remote SPARQL 1.1 endpoint")
+    qq.add_argument("--union", choices=["native", "protocol"], default="native",
+                    help="with --endpoint: the store's default graph already is the union of the named graphs "
+                         "(native, default) or name each graph with default-graph-uri (protocol)")
+    qq.add_argument("--auth-env", metavar="VAR", help="with --endpoint: credentials USER:PASSWORD from this environment variable")
     qq.set_defaults(func=cmd_query)
+
+    pb = sub.add_parser("publish", help="push every named graph to a store (SPARQL 1.1 Graph Store Protocol)")
+    pb.add_argument("--to", required=True, metavar="URL", help="the store's Graph Store Protocol endpoint")
+    pb.add_argument("--sparql", metavar="URL", help="its SPARQL query endpoint (default: derived from --to for Oxigraph, Virtuoso, Fuseki, GraphDB)")
+    pb.add_argument("--out", default=str(DEFAULT_OUT), help="build directory whose kg.nq to publish (default: build/)")
+    pb.add_argument("--dry-run", action="store_true", help="say what would be put and deleted; send nothing")
+    pb.add_argument("--auth-env", metavar="VAR", help="credentials USER:PASSWORD from this environment variable (never printed)")
+    pb.add_argument("--quiet", action="store_true", help="print the summary only, not a line per graph")
+    pb.set_defaults(func=cmd_publish)
+
+    d = sub.add_parser("docs", help="write HTML documentation of the ontology and its concept schemes")
+    d.add_argument("--out", default="build/docs", help="output directory (default: build/docs/)")
+    d.set_defaults(func=cmd_docs)
     return p
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import difflib
 import enum
+import gzip
 import io
 import json
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,7 @@ class CannedQuery:
     tags: list[str] = field(default_factory=list)
     defaults: dict[str, str] = field(default_factory=dict)
     params: list[str] = field(default_factory=list)
+    expects: str = ""  # `#+ expects: union-default-graph`: what the query needs of the store
 
 
 def parse_header(path: Path, text: str) -> dict:
@@ -78,7 +81,7 @@ def load_query(path: Path) -> CannedQuery:
         defaults.update({str(k): str(v) for k, v in item.items()})
     params = sorted(set(PARAM_RE.findall(_strip_comments(text))))
     return CannedQuery(path.stem, path, text, summary.strip(), str(header.get("description") or "").strip(),
-                       [str(t) for t in header.get("tags") or []], defaults, params)
+                       [str(t) for t in header.get("tags") or []], defaults, params, str(header.get("expects") or ""))
 
 
 def _strip_comments(text: str) -> str:
@@ -98,16 +101,41 @@ def open_built(out: Path) -> ox.Store:
 
 
 def open_store(data: Path) -> ox.Store:
-    """A dump file (N-Quads, TriG, …) loaded into memory."""
+    """A dump file (N-Quads, TriG, …, or the same gzipped) loaded into memory."""
+    if not data.exists():
+        raise UsageError(f"{data}: no such file — pass a dump `kg build` wrote, e.g. --data build/kg.nq")
     if not data.is_file():
-        raise UsageError(f"{data}: no built graph here — run `kg build` first (or pass --data)")
+        raise UsageError(f"{data}: not a file — pass a dump, e.g. --data build/kg.nq (or --out DIR for a built store)")
+    try:
+        with data.open("rb") as fh:
+            gzipped = fh.read(2) == b"\x1f\x8b"
+    except OSError as exc:
+        raise UsageError(f"{data}: cannot read it ({exc.strerror}) — check its permissions") from None
+    name = data.name.removesuffix(".gz")
+    ext = name.rsplit(".", 1)[1] if "." in name else ""
+    fmt = ox.RdfFormat.from_extension(ext) if ext else None
+    if fmt is None:
+        raise UsageError(f"{data}: unknown dump format {ext!r} — use .nq, .trig, .nt, .ttl (optionally .gz)")
     store = ox.Store()
-    fmt = ox.RdfFormat.from_extension(data.suffix.lstrip(".")) or ox.RdfFormat.N_QUADS
-    store.bulk_load(path=str(data), format=fmt)
+    try:
+        with (gzip.open(data, "rb") if gzipped else data.open("rb")) as fh:
+            store.bulk_load(fh, format=fmt)
+    except SyntaxError as exc:
+        raise InputError(Pos(str(data), exc.lineno or 0, exc.offset or 0), f"not valid {fmt.name}: {_parser_message(exc.msg)}",
+                         "rebuild the dump with `kg build` (is the file truncated?)") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(Pos(str(data)), f"the gzip stream is damaged or truncated ({exc})",
+                         "re-download or rebuild it (`gzip -t` checks a file)") from None
     return store
 
 
-def _entity_index(store: ox.Store) -> tuple[dict[str, str], dict[str, str]]:
+def _parser_message(msg: str) -> str:
+    """Oxigraph's message without its own position (the error names ``path:line:col``)."""
+    return re.sub(r"^Parser error at line \d+ between columns \d+ and \d+: ", "", msg)
+
+
+def entity_index(store: ox.Store) -> tuple[dict[str, str], dict[str, str]]:
+    """Entity ids -> IRI, and lower-cased labels and aliases -> IRI."""
     ids, names = {}, {}
     prefix = iris.DATASET + "entity/"
     for q in store.quads_for_pattern(None, ox.NamedNode(IDENTIFIER), None, None):
@@ -120,9 +148,11 @@ def _entity_index(store: ox.Store) -> tuple[dict[str, str], dict[str, str]]:
     return ids, names
 
 
-def resolve(store: ox.Store, name: str, value: str) -> ox.NamedNode | ox.Literal:
+def resolve(store: ox.Store | None, name: str, value: str, index=None) -> ox.NamedNode | ox.Literal:
+    """A parameter value as a term; entity names are looked up in ``index`` (ids, names)
+    when given (e.g. from a remote endpoint), else in ``store``."""
     if name in ENTITY_PARAMS:
-        ids, names = _entity_index(store)
+        ids, names = index if index is not None else entity_index(store)
         if value in ids:
             return ox.NamedNode(ids[value])
         if value.lower() in names:
@@ -152,7 +182,7 @@ def run(store: ox.Store, query: str, bindings: dict[str, ox.NamedNode | ox.Liter
         raise KgError(f"query does not parse: {exc}") from None
 
 
-def bind_params(cq: CannedQuery, store: ox.Store, given: dict[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
+def bind_params(cq: CannedQuery, store: ox.Store | None, given: dict[str, str], index=None) -> dict[str, ox.NamedNode | ox.Literal]:
     unknown = sorted(set(given) - set(cq.params))
     if unknown:
         accepted = ", ".join(cq.params) or "none"
@@ -161,7 +191,9 @@ def bind_params(cq: CannedQuery, store: ox.Store, given: dict[str, str]) -> dict
     missing = [p for p in cq.params if p not in values]
     if missing:
         raise UsageError(f"{cq.slug} needs --param {missing[0]}=VALUE")
-    return {name: resolve(store, name, values[name]) for name in cq.params}
+    if index is None and store is not None and ENTITY_PARAMS & set(cq.params):
+        index = entity_index(store)
+    return {name: resolve(store, name, values[name], index) for name in cq.params}
 
 
 # ---------------------------------------------------------------- output
@@ -219,3 +251,38 @@ def table(names: list[str], rows: list[list[str]], width: int = 60) -> str:
     out = [line(names), line(["-" * w for w in widths]), *(line(r) for r in cells)]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- standalone text
+
+WHERE_RE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+UNION_NOTE = ("expects: the default graph is the union of the named graphs — Oxigraph: "
+              "`oxigraph serve --union-default-graph`; Virtuoso, GraphDB: their default; Fuseki: "
+              "`tdb2:unionDefaultGraph true`; any store: one `default-graph-uri` per named graph")
+
+
+def standalone(cq: CannedQuery, bindings: dict[str, ox.NamedNode | ox.Literal], given: dict[str, str] | None = None) -> str:
+    """The query with its parameters bound in ``VALUES`` blocks, runnable on any SPARQL 1.1
+    store holding the dumps.  A block opens every ``WHERE {`` (the outer query's and each
+    subquery's), so a parameter used only inside a subquery is bound there too."""
+    names = [n for n in cq.params if n in bindings]
+    lines = [f"# {cq.slug} (queries/{cq.slug}.rq), standalone: `kg query {cq.slug} --print`",
+             "# " + UNION_NOTE]
+    for n in names:
+        shown = (given or {}).get(n, cq.defaults.get(n, ""))
+        lines.append(f"# ?_{n} = {bindings[n]}" + (f"  ({n}={shown})" if shown else ""))
+    text = cq.text
+    if names:
+        block = " VALUES (" + " ".join(f"?_{n}" for n in names) + ") { (" + " ".join(str(bindings[n]) for n in names) + ") }"
+        out, last, placed = [], 0, 0
+        for m in WHERE_RE.finditer(text):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            if text[line_start:m.start()].lstrip().startswith("#"):
+                continue
+            out += [text[last:m.end()], block]
+            last, placed = m.end(), placed + 1
+        out.append(text[last:])
+        text = "".join(out)
+        if not placed:
+            text = text.rstrip() + "\n" + block.strip() + "\n"
+    return "\n".join(lines) + "\n" + text
