@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from . import __version__, build as builder, curate, iris, load, query as q, registry, validate
+from . import __version__, build as builder, curate, guard, iris, load, query as q, registry, validate
 from .errors import InputError, InputErrors, KgError
 
 DEFAULT_OUT = Path("build")
@@ -103,6 +103,7 @@ def cmd_query(args) -> int:
         cq = q.load_query(path) if path.is_file() else None
         if cq is None:
             raise KgError(f"{path}: no such query file")
+        guard.vet(cq.text, str(path), allow_service=args.allow_service)
     else:
         if not args.slug:
             raise KgError("give a query SLUG (see `kg queries`) or --file my.rq")
@@ -155,6 +156,8 @@ def parser() -> argparse.ArgumentParser:
     qq.add_argument("--file", help="run this .rq file instead of a canned query")
     qq.add_argument("--out", default=str(DEFAULT_OUT), help="build directory whose store to query (default: build/)")
     qq.add_argument("--data", help="query this dump file (N-Quads, TriG) instead of the built store")
+    qq.add_argument("--allow-service", action="store_true",
+                    help="let a --file query federate with SERVICE (it then connects to the endpoints it names)")
     qq.set_defaults(func=cmd_query)
     return p
 
