@@ -117,6 +117,18 @@ def cmd_query(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from . import serve
+
+    if args.workers < 1 or args.timeout <= 0 or args.max_rows < 1 or args.queue < 0:
+        raise KgError("--workers, --timeout and --max-rows must be positive, --queue zero or more")
+    cfg = serve.Config(Path(args.out), host=args.host, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
+                       max_bytes=args.max_bytes, max_depth=args.max_depth, workers=args.workers, queue=args.queue,
+                       cache=args.cache, base_url=args.base_url or "")
+    serve.serve(cfg, lambda line: print(line, flush=True))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kg", description="Evidence-carrying knowledge graph of human-rights reporting.")
     p.add_argument("--version", action="version", version=f"kg {__version__}")
@@ -159,6 +171,20 @@ def parser() -> argparse.ArgumentParser:
     qq.add_argument("--allow-service", action="store_true",
                     help="let a --file query federate with SERVICE (it then connects to the endpoints it names)")
     qq.set_defaults(func=cmd_query)
+
+    sv = sub.add_parser("serve", help="serve the built graph: read-only SPARQL endpoint, canned queries, linked data")
+    sv.add_argument("--out", default=str(DEFAULT_OUT), help="build directory whose store to serve (default: build/)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, loopback only)")
+    sv.add_argument("--port", type=int, default=7878, help="port (default: 7878; 0 picks a free one)")
+    sv.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run before it is stopped (default: 10)")
+    sv.add_argument("--max-rows", type=int, default=10_000, help="rows (or triples) a query may return (default: 10000)")
+    sv.add_argument("--max-bytes", type=int, default=64 * 1024, help="size of a query text (default: 65536)")
+    sv.add_argument("--max-depth", type=int, default=128, help="nesting depth of a query (default: 128)")
+    sv.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
+    sv.add_argument("--queue", type=int, default=64, help="requests that may wait for a worker before 503 (default: 64)")
+    sv.add_argument("--cache", type=int, default=1024, help="answers kept per store generation (default: 1024; 0: none)")
+    sv.add_argument("--base-url", help="URL the dataset base https://hrkg.example.org/ maps onto (default: http://HOST:PORT/)")
+    sv.set_defaults(func=cmd_serve)
     return p
 
 
