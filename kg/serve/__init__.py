@@ -10,12 +10,19 @@ import socket
 from collections.abc import Callable
 
 from ..errors import UsageError
-from .app import Config, Server
 
 __all__ = ["Config", "Server", "serve"]
 
 
-def serve(cfg: Config, announce: Callable[[str], None]) -> None:
+def __getattr__(name: str):
+    # lazily, so that a worker process (which imports kg.serve.workers) does not load the web stack
+    if name in ("Config", "Server"):
+        from . import app
+        return getattr(app, name)
+    raise AttributeError(name)
+
+
+def serve(cfg, announce: Callable[[str], None]) -> None:
     """Listen on ``cfg.host:cfg.port`` (0: a free port) and serve until interrupted."""
     import uvicorn
 
@@ -32,10 +39,15 @@ def serve(cfg: Config, announce: Callable[[str], None]) -> None:
         sock.close()
         raise UsageError(f"--host {cfg.host} --port {cfg.port}: cannot listen there ({exc.strerror}) — "
                          "pick another --port (0 picks a free one)") from None
+    from .app import Server
+
     cfg.port = sock.getsockname()[1]
     server = Server(cfg)
     config = uvicorn.Config(server.app(), log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=2)
     announce(f"serving {cfg.out}/ on http://{cfg.host}:{cfg.port}/ (SPARQL at {cfg.base()}sparql; "
              f"{cfg.workers} query workers, {cfg.timeout:g} s per query, {cfg.max_rows} rows) — Ctrl-C stops")
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises the Ctrl-C it caught
+        pass

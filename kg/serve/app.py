@@ -131,6 +131,12 @@ class Server:
     async def index(self, request: Request) -> Response:
         return self.html("index.html", title="hrkg")
 
+    async def status(self, request: Request) -> Response:
+        pool = self.pool
+        doc = {"workers": pool.size, "ready": len(pool.workers), "idle": pool.idle.qsize(), "waiting": pool.waiting,
+               "replaced": pool.replaced, "cached": len(self.cache), "generation": self.generation()}
+        return Response(json.dumps(doc) + "\n", headers={"content-type": "application/json"})
+
     async def sparql(self, request: Request) -> Response:
         params = {k: request.query_params.getlist(k) for k in request.query_params.keys()}
         if request.method == "POST":
@@ -286,8 +292,13 @@ class Server:
         return Response(neg.graph(triples, fmt), headers={"content-type": neg.content_type(fmt), "Vary": "Accept"})
 
     async def resource(self, request: Request) -> Response:
-        path = request.url.path.lstrip("/")
-        iri = iris.BASE + path
+        # the path as sent: minted IRIs are percent-encoded, and so are the links to them
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        iri = iris.BASE + raw.decode("latin-1").split("?", 1)[0].lstrip("/")
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            return _text(404, f"{iri}: not an IRI the dataset mints", {"Vary": "Accept"})
         try:
             fmt = neg.choose(request.headers.get("accept"), neg.GRAPH + (neg.Fmt.HTML,), request.query_params.get("format"))
         except neg.NotAcceptable as exc:
@@ -315,6 +326,7 @@ class Server:
                   Route("/queries", self.queries, methods=["GET"]),
                   Route("/queries/{slug}", self.canned, methods=["GET"]),
                   Route("/.well-known/void", self.void, methods=["GET"]),
+                  Route("/.well-known/status", self.status, methods=["GET"]),
                   Route("/{path:path}", self.resource, methods=["GET"])]
         cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
                           allow_headers=["Accept", "Content-Type"], expose_headers=["X-Hrkg-Truncated", "Retry-After"],

@@ -35,7 +35,7 @@ def _closure(store: ox.Store, iri: str, triples: set, seen: set) -> None:
             triples.add(q.triple)
             o = q.object
             if isinstance(o, ox.NamedNode) and o.value not in seen and (
-                    o.value.startswith(node + "/") or q.predicate.value == EVIDENCE):
+                    o.value.startswith(iri + "/") or "/evidence/" in o.value or q.predicate.value == EVIDENCE):
                 todo.append(o.value)
 
 

@@ -119,8 +119,8 @@ def choose(accept: str | None, offered: tuple[Fmt, ...], override: str | None = 
     ranges = parse_accept(accept)
     scored = []
     for rank, fmt in enumerate(offered):
-        medias = [MEDIA[fmt]] + [m for m, f in ALIASES.items() if f is fmt]
-        qv = max(_q(ranges, m) for m in medias)
+        # an alias counts only when named exactly: text/* must not pick XML for being text/xml
+        qv = max([_q(ranges, MEDIA[fmt])] + [q for m, q in ranges if ALIASES.get(m) is fmt])
         scored.append((-qv, rank, fmt))
     qv, _, fmt = min(scored)
     if qv == 0:

@@ -169,6 +169,7 @@ def _main(conn, out: str) -> None:
     try:
         data.get()
         conn.send({"ready": True})
+        from .. import query  # noqa: F401 - warm up (rdflib) while idle, not during the first canned query
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which refuses to start
         conn.send({"ready": False, "error": str(exc)})
         return
