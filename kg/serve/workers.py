@@ -229,6 +229,8 @@ class Pool:
             raise TimedOut() from None
         finally:
             loop.remove_reader(fd)
+        # uvloop (libuv) makes a polled fd non-blocking; a message read half-way would then fail
+        os.set_blocking(fd, True)
         try:
             return worker.conn.recv()
         except (EOFError, OSError):
