@@ -1,8 +1,8 @@
 """A bounded loopback load test of `kg serve`: throughput, p50, p99 and error rate.
 
 Starts `kg serve` on a free loopback port (or uses --url), then for each number of
-connections runs the canned queries (each with its default parameters, JSON) in a
-closed loop for --seconds, and prints one line per level; with --hostile the same
+connections runs the canned queries (each with its default parameters, JSON; one
+warm-up pass first) in a closed loop for --seconds, and prints one line per level; with --hostile the same
 again while one connection keeps sending a query that runs into the time limit.
 --soak S runs S seconds at a fixed rate (--rate, requests/s) and samples the RSS
 of the server and its workers every second.  It always stops by itself.
@@ -201,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     if not url:
         proc, url = start(args.out, shlex.split(args.server_args))
     try:
+        for path in targets():  # one pass first, so that every level measures the same (warm) server
+            httpx.get(url + path, timeout=120)
         results = []
         for hostile in ([False] if args.no_hostile else [False, True]):
             for n in levels:

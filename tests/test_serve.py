@@ -430,3 +430,36 @@ def test_serve_usage_errors(tmp_path, server, built_dir):
     taken = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--out", str(built_dir), "--port", port], cwd=ROOT,
                            capture_output=True, text=True, timeout=60)
     assert taken.returncode == 2 and "cannot listen" in taken.stderr
+
+
+def test_sparqlwrapper_as_a_researcher_uses_it(server):
+    """The README's SPARQLWrapper example, against the server."""
+    from SPARQLWrapper import JSON, SPARQLWrapper
+
+    sw = SPARQLWrapper(server.url + "sparql")
+    sw.setQuery("""PREFIX hrr: <https://hrkg.example.org/ontology/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?speaker (COUNT(?act) AS ?n) WHERE { ?act hrr:speaker/rdfs:label ?speaker } GROUP BY ?speaker ORDER BY DESC(?n)""")
+    sw.setReturnFormat(JSON)
+    rows = sw.queryAndConvert()["results"]["bindings"]
+    assert len(rows) > 5 and int(rows[0]["n"]["value"]) >= int(rows[-1]["n"]["value"]) >= 1
+    sw.setMethod("POST")
+    assert sw.queryAndConvert()["results"]["bindings"] == rows
+
+
+def test_a_new_build_is_served_without_restart(tmp_path):
+    from kg import oxstore
+    out = tmp_path / "out"
+    g = "<https://hrkg.example.org/chechnya-2017/graph/entities>"
+    one = f'<{ENTITY}a> <http://www.w3.org/2000/01/rdf-schema#label> "a" {g} .\n'
+    two = one + f'<{ENTITY}b> <http://www.w3.org/2000/01/rdf-schema#label> "b" {g} .\n'
+    oxstore.switch(out, oxstore.write_generation(out, one.encode(), "one"))
+    s = Served(out, "--workers", "1")
+    try:
+        count = lambda: int(s.client.get("/sparql", params={"query": COUNT}).json()["results"]["bindings"][0]["n"]["value"])  # noqa: E731
+        assert count() == 1
+        oxstore.switch(out, oxstore.write_generation(out, two.encode(), "two"))
+        assert count() == 2
+        assert s.client.get("/chechnya-2017/entity/b", headers={"Accept": "text/turtle"}).status_code == 200
+    finally:
+        assert s.stop() == 0

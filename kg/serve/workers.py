@@ -244,7 +244,14 @@ class Pool:
         worker.proc.join(5)
         worker.conn.close()
         self.replaced += 1
-        asyncio.get_running_loop().create_task(self._spawn())
+        asyncio.get_running_loop().create_task(self._respawn())
+
+    async def _respawn(self) -> None:
+        for attempt in range(5):
+            try:
+                return await self._spawn()
+            except (RuntimeError, Crashed, TimedOut, OSError):
+                await asyncio.sleep(1 + attempt)
 
     async def run(self, job: dict, timeout: float) -> dict:
         if self.idle.empty() and self.waiting >= self.queue:
