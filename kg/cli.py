@@ -120,8 +120,11 @@ def cmd_query(args) -> int:
 def cmd_serve(args) -> int:
     from . import serve
 
-    if args.workers < 1 or args.timeout <= 0 or args.max_rows < 1 or args.queue < 0:
-        raise KgError("--workers, --timeout and --max-rows must be positive, --queue zero or more")
+    for name, value, least in (("--workers", args.workers, 1), ("--timeout", args.timeout, 0.001),
+                               ("--max-rows", args.max_rows, 1), ("--max-bytes", args.max_bytes, 1),
+                               ("--max-depth", args.max_depth, 1), ("--queue", args.queue, 0), ("--cache", args.cache, 0)):
+        if value < least:
+            raise KgError(f"{name} {value}: must be at least {least:g}")
     cfg = serve.Config(Path(args.out), host=args.host, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
                        max_bytes=args.max_bytes, max_depth=args.max_depth, workers=args.workers, queue=args.queue,
                        cache=args.cache, base_url=args.base_url or "")
@@ -178,8 +181,8 @@ def parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=7878, help="port (default: 7878; 0 picks a free one)")
     sv.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run before it is stopped (default: 10)")
     sv.add_argument("--max-rows", type=int, default=10_000, help="rows (or triples) a query may return (default: 10000)")
-    sv.add_argument("--max-bytes", type=int, default=64 * 1024, help="size of a query text (default: 65536)")
-    sv.add_argument("--max-depth", type=int, default=128, help="nesting depth of a query (default: 128)")
+    sv.add_argument("--max-bytes", type=int, default=guard.MAX_BYTES, help="size of a query text (default: 65536)")
+    sv.add_argument("--max-depth", type=int, default=guard.MAX_DEPTH, help="nesting depth of a query (default: 128)")
     sv.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
     sv.add_argument("--queue", type=int, default=64, help="requests that may wait for a worker before 503 (default: 64)")
     sv.add_argument("--cache", type=int, default=1024, help="answers kept per store generation (default: 1024; 0: none)")

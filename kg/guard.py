@@ -67,7 +67,7 @@ class TooLarge(QueryRefused):
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # "word", "punct"
+    kind: str  # "word", "iri", "punct"
     value: str
     offset: int
 
@@ -110,7 +110,7 @@ def _string_end(text: str, i: int) -> int:
 
 
 def tokens(text: str):
-    """Bare words and brackets of a SPARQL text, skipping strings, IRIs, comments, variables."""
+    """Bare words, IRIs and brackets of a SPARQL text; strings, comments, variables, numbers skipped."""
     i, n = 0, len(text)
     while i < n:
         c = text[i]

@@ -430,6 +430,9 @@ def test_serve_usage_errors(tmp_path, server, built_dir):
     taken = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--out", str(built_dir), "--port", port], cwd=ROOT,
                            capture_output=True, text=True, timeout=60)
     assert taken.returncode == 2 and "cannot listen" in taken.stderr
+    zero = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--out", str(built_dir), "--workers", "0"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert zero.returncode == 2 and "--workers 0: must be at least 1" in zero.stderr
 
 
 def test_sparqlwrapper_as_a_researcher_uses_it(server):

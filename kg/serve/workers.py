@@ -156,10 +156,6 @@ def execute(data: _Data, job: dict) -> dict:
         return describe.answer(data.get(), job)
     if kind == "graphs":
         return {"status": 200, "data": sorted(g.value for g in data.get().named_graphs())}
-    if kind == "sleep":  # test hook for the pool itself
-        import time
-        time.sleep(job["seconds"])
-        return {"status": 200, "data": None}
     raise ValueError(f"unknown job kind {kind!r}")
 
 
