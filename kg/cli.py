@@ -11,7 +11,7 @@ import difflib
 import sys
 from pathlib import Path
 
-from . import __version__, build as builder, curate, load, progress, query as q, registry, validate
+from . import __version__, build as builder, curate, guard, load, progress, query as q, registry, validate
 from .errors import InputError, InputErrors, KgError, UsageError
 
 DEFAULT_OUT = Path("build")
@@ -105,6 +105,7 @@ def _canned(args) -> q.CannedQuery:
         cq = q.load_query(path) if path.is_file() else None
         if cq is None:
             raise KgError(f"{path}: no such query file")
+        guard.vet(cq.text, str(path), allow_service=args.allow_service)
         return cq
     if not args.slug:
         raise KgError("give a query SLUG (see `kg queries`) or --file my.rq")
@@ -183,6 +184,21 @@ def cmd_docs(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from . import serve
+
+    for name, value, least in (("--workers", args.workers, 1), ("--timeout", args.timeout, 0.001),
+                               ("--max-rows", args.max_rows, 1), ("--max-bytes", args.max_bytes, 1),
+                               ("--max-depth", args.max_depth, 1), ("--queue", args.queue, 0), ("--cache", args.cache, 0)):
+        if value < least:
+            raise KgError(f"{name} {value}: must be at least {least:g}")
+    cfg = serve.Config(Path(args.out), host=args.host, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
+                       max_bytes=args.max_bytes, max_depth=args.max_depth, workers=args.workers, queue=args.queue,
+                       cache=args.cache, base_url=args.base_url or "")
+    serve.serve(cfg, lambda line: print(line, flush=True))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kg", description="Evidence-carrying knowledge graph of human-rights reporting.")
     p.add_argument("--version", action="version", version=f"kg {__version__}")
@@ -233,6 +249,8 @@ def parser() -> argparse.ArgumentParser:
                     help="with --endpoint: the store's default graph already is the union of the named graphs "
                          "(native, default) or name each graph with default-graph-uri (protocol)")
     qq.add_argument("--auth-env", metavar="VAR", help="with --endpoint: credentials USER:PASSWORD from this environment variable")
+    qq.add_argument("--allow-service", action="store_true",
+                    help="let a --file query federate with SERVICE (it then connects to the endpoints it names)")
     qq.set_defaults(func=cmd_query)
 
     pb = sub.add_parser("publish", help="push every named graph to a store (SPARQL 1.1 Graph Store Protocol)")
@@ -247,6 +265,20 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("docs", help="write HTML documentation of the ontology and its concept schemes")
     d.add_argument("--out", default="build/docs", help="output directory (default: build/docs/)")
     d.set_defaults(func=cmd_docs)
+
+    sv = sub.add_parser("serve", help="serve the built graph: read-only SPARQL endpoint, canned queries, linked data")
+    sv.add_argument("--out", default=str(DEFAULT_OUT), help="build directory whose store to serve (default: build/)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, loopback only)")
+    sv.add_argument("--port", type=int, default=7878, help="port (default: 7878; 0 picks a free one)")
+    sv.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run before it is stopped (default: 10)")
+    sv.add_argument("--max-rows", type=int, default=10_000, help="rows (or triples) a query may return (default: 10000)")
+    sv.add_argument("--max-bytes", type=int, default=guard.MAX_BYTES, help="size of a query text (default: 65536)")
+    sv.add_argument("--max-depth", type=int, default=guard.MAX_DEPTH, help="nesting depth of a query (default: 128)")
+    sv.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
+    sv.add_argument("--queue", type=int, default=64, help="requests that may wait for a worker before 503 (default: 64)")
+    sv.add_argument("--cache", type=int, default=1024, help="answers kept per store generation (default: 1024; 0: none)")
+    sv.add_argument("--base-url", help="URL the dataset base https://hrkg.example.org/ maps onto (default: http://HOST:PORT/)")
+    sv.set_defaults(func=cmd_serve)
     return p
 
 

@@ -1,0 +1,158 @@
+"""Query vetting (kg/guard.py): keywords are found where they are keywords, and only there."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from kg import guard
+
+from conftest import ROOT
+
+SELECT = "SELECT * WHERE { ?s ?p ?o }"
+
+
+@pytest.mark.parametrize("text", [
+    'SELECT * WHERE { ?s ?p "SERVICE <http://x/> { }" }',
+    "SELECT * WHERE { ?s ?p '''multi\nline SERVICE\n''' }",
+    'SELECT * WHERE { ?s ?p "escaped \\" SERVICE" }',
+    "SELECT * WHERE { ?s <http://example.org/SERVICE> ?o }",
+    "# SERVICE <http://x/> {}\nSELECT * WHERE { ?s ?p ?o }",
+    "SELECT * WHERE { ?s ?p ?o } # trailing SERVICE",
+    "PREFIX ex: <http://e/> SELECT * WHERE { ?s ex:SERVICE ?service }",
+    "SELECT * WHERE { ?s ?p $service . ?s ?p ?o FILTER(?o < ?service) }",
+    'SELECT * WHERE { ?s ?p "x"@service }',
+])
+def test_keywords_in_strings_iris_comments_names_are_not_keywords(text):
+    v = guard.vet(text)
+    assert not v.service and v.form == "SELECT"
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { OPTIONAL { SERVICE SILENT <http://127.0.0.1:1/> { ?s ?p ?o } } }",
+    "select * where { service ?endpoint { ?s ?p ?o } }",
+    'SELECT * WHERE { ?s ?p "a string" . SeRvIcE <http://x/> { ?s ?p ?o } }',
+    "SELECT * WHERE { ?s ?p ?o FILTER(?o < 3) SERVICE <http://x/> {} }",
+])
+def test_service_anywhere_is_refused_with_its_position(text):
+    with pytest.raises(guard.ServiceRefused) as err:
+        guard.vet(text, "my.rq")
+    line, col = err.value.pos.line, err.value.pos.col
+    assert text.splitlines()[line - 1][col - 1:].upper().startswith("SERVICE")
+    assert "my.rq:" in str(err.value) and "never open network connections" in str(err.value)
+    assert guard.vet(text, allow_service=True).service
+
+
+@pytest.mark.parametrize("text", [
+    "INSERT DATA { <a:b> <a:c> <a:d> }",
+    "PREFIX ex: <http://e/>\nDELETE WHERE { ?s ?p ?o }",
+    "BASE <http://e/> PREFIX : <http://e/> LOAD <http://127.0.0.1:1/x>",
+    "CLEAR ALL", "drop graph <a:b>", "CREATE GRAPH <a:b>", "ADD DEFAULT TO <a:b>",
+    "MOVE <a:b> TO <a:c>", "COPY <a:b> TO <a:c>", "WITH <a:b> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+])
+def test_updates_are_refused(text):
+    with pytest.raises(guard.UpdateRefused, match="read-only"):
+        guard.vet(text)
+
+
+@pytest.mark.parametrize("text,form", [
+    ("PREFIX : <http://e/> SELECT * { ?s :p ?o }", "SELECT"),
+    ("PREFIX insert: <http://e/> ASK { ?s insert:x ?o }", "ASK"),
+    ("CONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT"),
+    ("describe <http://e/x>", "DESCRIBE"),
+])
+def test_query_form(text, form):
+    assert guard.vet(text).form == form
+
+
+def test_depth_is_capped_before_the_parser_sees_it():
+    deep = "SELECT * WHERE " + "{" * 3000 + " ?s ?p ?o " + "}" * 3000
+    with pytest.raises(guard.TooDeep) as err:
+        guard.vet(deep, "deep.rq")
+    assert (err.value.pos.line, err.value.pos.col) == (1, 16 + guard.MAX_DEPTH)
+    assert "129 levels deep" in str(err.value)
+    ok = "SELECT * WHERE " + "{" * 100 + " ?s ?p ?o " + "}" * 100
+    assert guard.vet(ok).depth == 100
+    parens = "SELECT * WHERE { FILTER(" + "(" * 200 + "1" + ")" * 200 + ") }"
+    with pytest.raises(guard.TooDeep):
+        guard.vet(parens)
+    # brackets inside strings do not count
+    assert guard.vet('SELECT * { ?s ?p "' + "{" * 500 + '" }').depth == 1
+
+
+def test_size_is_capped():
+    with pytest.raises(guard.TooLarge, match="over the limit"):
+        guard.vet(SELECT + " #" + "x" * guard.MAX_BYTES)
+
+
+def test_dataset_clauses_are_reported():
+    v = guard.vet("SELECT * FROM <http://a/> FROM NAMED <http://b/> WHERE { ?s ?p ?o }")
+    assert v.dataset == [("FROM", "<http://a/>"), ("FROM NAMED", "<http://b/>")]
+    assert guard.vet('SELECT * WHERE { ?s ?p "FROM <http://a/>" }').dataset == []
+
+
+class Listener:
+    """A loopback TCP listener that records every connection it is offered."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self):
+        self._stop = True
+        self._thread.join()
+        self.sock.close()
+
+
+def _kg_query(tmp_path, text, *extra):
+    rq = tmp_path / "q.rq"
+    rq.write_text("#+ summary: test\n" + text, encoding="utf-8")
+    data = tmp_path / "tiny.nq"
+    data.write_text('<http://example.org/s> <http://example.org/p> "o" .\n', encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "kg.cli", "query", "--file", str(rq), "--data", str(data), *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("silent", ["", "SILENT "])
+def test_kg_query_refuses_service_and_nothing_connects(tmp_path, silent):
+    listener = Listener()
+    try:
+        text = f"SELECT * WHERE {{ OPTIONAL {{ SERVICE {silent}<http://127.0.0.1:{listener.port}/sparql> {{ ?s ?p ?o }} }} }}\n"
+        done = _kg_query(tmp_path, text)
+        assert done.returncode == 2, done.stderr
+        assert "q.rq:2:" in done.stderr and "SERVICE" in done.stderr and "--allow-service" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert listener.connections == 0
+        # the listener does see the engine's request when federation is asked for on purpose
+        _kg_query(tmp_path, text, "--allow-service")
+        assert listener.connections >= 1
+    finally:
+        listener.close()
+
+
+def test_kg_query_refuses_deep_nesting_and_updates(tmp_path):
+    deep = _kg_query(tmp_path, "SELECT * WHERE " + "{" * 3000 + "}" * 3000 + "\n")
+    assert deep.returncode == 2 and "levels deep" in deep.stderr and "Traceback" not in deep.stderr
+    upd = _kg_query(tmp_path, "DROP ALL\n")
+    assert upd.returncode == 2 and "read-only" in upd.stderr
