@@ -66,6 +66,23 @@ def new_generation(out: Path, key: str) -> Path:
         n += 1
 
 
+def write_generation(out: Path, nquads: Path | bytes, key: str) -> Path:
+    """A new generation (not yet current) bulk-loaded from N-Quads, for stores made outside a build."""
+    gen = new_generation(out, hashlib.sha256(key.encode()).hexdigest())
+    try:
+        st = ox.Store(str(gen))
+        if isinstance(nquads, Path):
+            st.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+        else:
+            st.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+        st.flush()
+        del st
+    except BaseException:
+        shutil.rmtree(gen, ignore_errors=True)
+        raise
+    return gen
+
+
 MANIFEST = "hrkg-graphs.json"
 # above this share of graphs changed, a fresh bulk load is cheaper than an update
 _REWRITE_SHARE = 0.25
