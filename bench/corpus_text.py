@@ -94,9 +94,6 @@ class Writer:
         self.pending.append((pid, key, phrase))
         return phrase + ","
 
-    def actor(self) -> str:
-        return self.rng.choice(self.people + self.ngos + self.groups + self.govs[:2])
-
     def ref(self, eid: str) -> str:
         etype = self.reg.entries[eid]["type"]
         if etype == "Person":
@@ -114,7 +111,7 @@ class Writer:
         return h
 
     def claim(self, ctype: str, hint: str, evidence: list, **fields) -> dict:
-        c = {"id": f"{ctype}-{len(self.claims) + 1:02d}-{hint}"[:60].rstrip("-"), "type": ctype,
+        c = {"id": slug(f"{ctype}-{len(self.claims) + 1:02d}-{hint}"[:60]), "type": ctype,
              **{k: v for k, v in fields.items() if v not in (None, [], "")}}
         if ctype in DESCRIBE and "description" not in c:
             first = {k: self.L(v[0] if isinstance(v, list) else v) for k, v in c.items()
@@ -242,9 +239,9 @@ class Writer:
             s = f"{self.L(n)}, which has documented abuses in {self.L(self.country)} since {r.randint(2005, 2015)}, published the first accounts."
             ev, desc, subj = s.split(", published")[0], f"{self.L(n)} has long documented abuses in {self.L(self.country)}.", [n]
         else:
-            p, m = r.choice(self.people), self.media[0]
+            m = self.media[0]
             s = f"{self.L(m)} is an independent outlet that has reported on the {self.L(self.issue())} for years."
-            ev, desc, subj = s[:-1], f"{self.L(m)} is an independent outlet.", [m] + ([p] if False else [])
+            ev, desc, subj = s[:-1], f"{self.L(m)} is an independent outlet.", [m]
         self.claim("characterisation", subj[0][:24], [(self.say(s), ev)], subject=subj, description=desc)
 
     def speech(self, ctype: str) -> None:
