@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from . import __version__, build as builder, curate, iris, load, query as q, registry, validate
+from . import __version__, build as builder, curate, iris, load, lock, query as q, registry, validate
 from .errors import InputError, InputErrors, KgError
 
 DEFAULT_OUT = Path("build")
@@ -56,12 +56,19 @@ def cmd_validate(args) -> int:
 def cmd_add(args) -> int:
     curate.usage_check(args.additions)
     seeds, display = _seeds(args)
-    outcome, written = curate.add(seeds, display, args.additions, Path(args.out))
-    sys.stdout.write(validate.render(outcome.report, validate.ReportFormat.TEXT))
-    if not outcome.conforms:
+    applied = curate.add(seeds, display, args.additions, Path(args.out), replace=args.replace,
+                         lock_timeout=args.wait, on_wait=lambda msg: print(msg, file=sys.stderr, flush=True))
+    sys.stdout.write(validate.render(applied.outcome.report, validate.ReportFormat.TEXT))
+    for r in applied.replaced:
+        verb = "replaces" if applied.outcome.conforms else "would replace"
+        print(f"{verb} {display}/{r.target}: removes {len(r.removed)} claim(s)"
+              + (f" ({', '.join(r.removed)})" if r.removed else "")
+              + f", adds {len(r.added)}" + (f" ({', '.join(r.added)})" if r.added else "")
+              + f", keeps {len(r.kept)} id(s)")
+    if not applied.outcome.conforms:
         print("rejected: nothing was changed in the seeds or the dumps", file=sys.stderr)
         return 1
-    print(f"added: {', '.join(written)}; rebuilt {args.out}/")
+    print(f"added: {', '.join(applied.written)}; rebuilt {args.out}/")
     return 0
 
 
@@ -138,6 +145,10 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("additions", nargs="+", metavar="ADDITION")
     a.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
     a.add_argument("--out", default=str(DEFAULT_OUT), help="dumps to rebuild (default: build/)")
+    a.add_argument("--replace", action="store_true",
+                   help="allow replacing an annotation or Turtle file the seeds already have (prints the claims removed and added)")
+    a.add_argument("--wait", type=float, default=lock.DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"how long to wait for another kg add on the same seeds (default {lock.DEFAULT_TIMEOUT:g})")
     a.set_defaults(func=cmd_add)
 
     e = sub.add_parser("entities", help="list the entity registry: ids, types, labels, aliases")

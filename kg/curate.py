@@ -15,11 +15,13 @@ anything fails, the seeds and the dumps are left byte-identical.
 from __future__ import annotations
 
 import enum
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build as builder, infer, load, publish, source, validate
+from . import build as builder, infer, load, lock, publish, source, validate
 from .errors import InconsistencyError, InputError, Pos, UsageError
 from .source import YMap
 
@@ -129,32 +131,97 @@ def _check(src: load.Sources, additions: list[Addition]) -> Outcome:
     return Outcome(report.minus(base), graph)
 
 
-def add(seeds: Path, display_root: str, paths: list[str], out: Path) -> tuple[Outcome, list[str]]:
-    """Apply additions that conform; returns the outcome and the seed files written."""
+@dataclass
+class Replacement:
+    """An annotation file that ``--replace`` swaps for a new version: claims by id."""
+
+    target: str
+    removed: list[str]
+    added: list[str]
+    kept: list[str]
+
+
+@dataclass
+class Applied:
+    outcome: Outcome
+    written: list[str]                # seed files written, relative to the seeds
+    replaced: list[Replacement]
+
+
+def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bool = False,
+        lock_timeout: float = lock.DEFAULT_TIMEOUT, on_wait=None) -> Applied:
+    """Apply additions that conform, under the seeds' lock; nothing changes unless all conform.
+
+    A taken name (an annotation file or Turtle file the seeds already have) is
+    refused unless ``replace`` is true; then the replacement is validated in
+    place of the old file and the claims it removes and adds are reported.
+    """
     additions = classify(paths)
-    outcome = _check(load.Sources.of(seeds, display_root), additions)
-    if not outcome.conforms:
-        return outcome, []
-    new_content: dict[Path, bytes] = {}
+    with lock.seeds_lock(seeds, lock_timeout, on_wait):
+        src = load.Sources.of(seeds, display_root)
+        replaced = _replacements(seeds, display_root, additions, replace)
+        outcome = _check(src, additions)
+        if not outcome.conforms:
+            return Applied(outcome, [], replaced)
+        new_content: dict[Path, bytes] = {}
+        for a in additions:
+            target = seeds / a.target
+            if a.kind is Kind.REGISTRY:
+                base = new_content.get(target, target.read_bytes())
+                sep = b"" if base.endswith(b"\n") else b"\n"
+                new_content[target] = base + sep + f"\n# added by `kg add` from {a.path.name}\n".encode() + a.path.read_bytes()
+            else:
+                new_content[target] = a.path.read_bytes()
+        registry = seeds / load.ENTITIES_FILE
+        if registry in new_content:
+            _check_appended_registry(registry, new_content[registry], [a for a in additions if a.kind is Kind.REGISTRY])
+        backups = {t: (t.read_bytes() if t.exists() else None) for t in new_content}
+        publish.replace_files(new_content, mode={t: _mode(t) for t in new_content})
+        try:
+            builder.build(seeds, out, display_root)
+        except BaseException:
+            _restore(backups)
+            raise
+        return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced)
+
+
+def _mode(target: Path) -> int:
+    """A seed file keeps its permissions; a new one gets what ``open()`` would give it (0644 under umask 022)."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _replacements(seeds: Path, display_root: str, additions: list[Addition], replace: bool) -> list[Replacement]:
+    """Refuse to overwrite a seed file silently; with ``replace``, say what changes."""
+    out = []
     for a in additions:
         target = seeds / a.target
-        if a.kind is Kind.REGISTRY:
-            base = new_content.get(target, target.read_bytes())
-            sep = b"" if base.endswith(b"\n") else b"\n"
-            new_content[target] = base + sep + f"\n# added by `kg add` from {a.path.name}\n".encode() + a.path.read_bytes()
-        else:
-            new_content[target] = a.path.read_bytes()
-    registry = seeds / load.ENTITIES_FILE
-    if registry in new_content:
-        _check_appended_registry(registry, new_content[registry], [a for a in additions if a.kind is Kind.REGISTRY])
-    backups = {t: (t.read_bytes() if t.exists() else None) for t in new_content}
-    publish.replace_files(new_content)
-    try:
-        builder.build(seeds, out, display_root)
-    except BaseException:
-        _restore(backups)
-        raise
-    return outcome, sorted(str(t.relative_to(seeds)) for t in new_content)
+        if a.kind not in (Kind.ANNOTATION, Kind.TURTLE) or not target.exists():
+            continue
+        if target.read_bytes() == a.path.read_bytes():
+            continue
+        shown = f"{display_root}/{a.target}"
+        if not replace:
+            raise InputError(Pos(a.display), f"{shown} already exists",
+                             "give the new article its own number (see `kg draft`), or pass --replace to replace "
+                             f"{shown} with this file")
+        old = set(_claim_ids(target)) if a.kind is Kind.ANNOTATION else set()
+        new = set(_claim_ids(a.path, a.display)) if a.kind is Kind.ANNOTATION else set()
+        out.append(Replacement(a.target, sorted(old - new), sorted(new - old), sorted(old & new)))
+    return out
+
+
+def _claim_ids(path: Path, display: str | None = None) -> list[str]:
+    root = source.load(path, display)
+    claims = root.get("claims") if isinstance(root, YMap) else None
+    if not isinstance(claims, source.YSeq):
+        return []
+    ids = [c.get("id") for c in claims.items if isinstance(c, YMap)]
+    return [i.value.strip() for i in ids if isinstance(i, source.YStr)]
 
 
 def _check_appended_registry(registry: Path, combined: bytes, added: list[Addition]) -> None:
@@ -180,7 +247,7 @@ def _restore(backups: dict[Path, bytes | None]) -> None:
         if data is None:
             target.unlink(missing_ok=True)
         else:
-            publish.replace_files({target: data})
+            publish.replace_files({target: data}, mode={target: _mode(target)})
 
 
 def usage_check(paths: list[str]) -> None:

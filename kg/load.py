@@ -33,6 +33,11 @@ ANNOTATIONS_DIR = "annotations"
 ADDITIONS_DIR = "additions"
 
 
+def article_number(file_name: str) -> str:
+    """`005_fixture.txt` -> `005`: the key its annotation file is named after."""
+    return Path(file_name).stem.split("_", 1)[0]
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -93,6 +98,10 @@ class ArticleLoader:
         if fname not in self.src.articles:
             raise InputError(fnode.pos, f"article file {self.root}/{ARTICLES_DIR}/{fname} does not exist",
                              suggest(fname, sorted(self.src.articles), "article files"))
+        if article_number(fname) != key:
+            raise InputError(fnode.pos, f"annotation file {key}.yaml names article {fname}, whose number is {article_number(fname)}",
+                             f"an annotation file is named after its article's number: name it {article_number(fname)}.yaml, "
+                             f"or give the article the number {key}")
         apath, adisplay = self.src.articles[fname]
         sha = f.text("sha256").strip().lower()
         if not SHA_RE.match(sha):
@@ -369,6 +378,11 @@ def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Datase
         art = collect(errors, loader.load, path, display)
         if art is not None:
             articles.append(art)
+    for fname, (_, display) in sorted(src.articles.items()):
+        if article_number(fname) not in src.annotations:
+            errors.append(InputError(Pos(display), f"article {fname} has no annotation file",
+                                     f"write {src.root}/{ANNOTATIONS_DIR}/{article_number(fname)}.yaml for it "
+                                     "(`kg draft` starts one), or remove the article"))
     files = [a.file for a in articles]
     for a in articles:
         if files.count(a.file) > 1:

@@ -167,11 +167,12 @@ def check(files: dict[Dump, bytes]) -> None:
         raise KgError(f"kg.trig has {counts[Dump.TRIG]} quads but kg.nq has {counts[Dump.NQUADS]}")
 
 
-def replace_files(files: dict[Path, bytes]) -> None:
+def replace_files(files: dict[Path, bytes], mode: dict[Path, int] | None = None) -> None:
     """Write every file to a temporary name beside it, re-read it, then ``os.replace`` them all.
 
     Nothing is replaced until every file has been written and checked; on an
     error the temporary files are removed and the targets are untouched.
+    ``mode`` gives permission bits for some targets (``mkstemp`` creates 0600).
     """
     temps: dict[Path, str] = {}
     try:
@@ -183,6 +184,8 @@ def replace_files(files: dict[Path, bytes]) -> None:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+            if mode and target in mode:
+                os.chmod(tmp, mode[target])
             if Path(tmp).read_bytes() != data:  # pragma: no cover
                 raise KgError(f"{tmp}: re-read differs from what was written")
     except BaseException:

@@ -7,6 +7,7 @@ added the way the README's walkthrough says, on a copy of the seeds.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -198,3 +199,72 @@ def test_registry_addition_that_cannot_be_appended_is_refused(capsys, tmp_path):
     code, _, err = run(capsys, "add", "--seeds", seeds, "--out", tmp_path / "out", reg)
     assert code == 2 and "cannot be appended to the registry as it is" in err
     assert snapshot(seeds) == before
+
+
+# ---------------------------------------------------------------- no silent replacement (issue 11.1)
+
+def test_add_refuses_a_taken_annotation_name(capsys, tmp_path, work):
+    """The issue's reproduction: 005's annotations saved as 003.yaml must not replace 003."""
+    seeds = copy_seeds(tmp_path, ("000.yaml", "003.yaml"))
+    before = snapshot(seeds)
+    taken = tmp_path / "x" / "003.yaml"
+    taken.parent.mkdir()
+    shutil.copy(work / ANNOTATION, taken)
+    code, out, err = run(capsys, "add", "--seeds", seeds, "--out", tmp_path / "out", work / ARTICLE, work / REGISTRY, taken)
+    assert code == 2, out + err
+    assert f"{seeds}/annotations/003.yaml already exists" in err and "--replace" in err
+    assert snapshot(seeds) == before
+
+
+def test_annotation_named_after_another_articles_number_is_an_error(capsys, tmp_path, work):
+    taken = tmp_path / "x" / "003.yaml"
+    taken.parent.mkdir()
+    shutil.copy(work / ANNOTATION, taken)
+    code, _, err = run(capsys, "validate", work / ARTICLE, work / REGISTRY, taken)
+    assert code == 2
+    assert re.search(r"003\.yaml:3:9: annotation file 003\.yaml names article 005_fixture\.txt, whose number is 005"
+                     r" — .*name it 005\.yaml", err), err
+
+
+def test_article_without_annotation_file_is_an_error(capsys, work):
+    code, _, err = run(capsys, "validate", work / ARTICLE, work / REGISTRY)
+    assert code == 2
+    assert f"{work / ARTICLE}: article 005_fixture.txt has no annotation file — write seeds/annotations/005.yaml" in err
+
+
+def test_replace_validates_and_reports_claims_removed_and_added(capsys, tmp_path, work):
+    seeds = copy_seeds(tmp_path)
+    out = tmp_path / "out"
+    assert run(capsys, "add", "--seeds", seeds, "--out", out, *additions(work))[0] == 0
+    ann = work / ANNOTATION
+    text = ann.read_text(encoding="utf-8")
+    new = text.replace("- id: jane-will-consider", "- id: jane-said-she-would-consider")
+    ann.write_text(new, encoding="utf-8")
+    code, _, err = run(capsys, "add", "--seeds", seeds, "--out", out, ann)
+    assert code == 2 and "annotations/005.yaml already exists" in err
+    # a broken replacement is still refused with --replace
+    ann.write_text(new.replace("    speaker: jane-example\n", ""), encoding="utf-8")
+    code, stdout, _ = run(capsys, "add", "--seeds", seeds, "--out", out, "--replace", ann)
+    assert code == 1 and "needs a speaker" in stdout
+    assert (seeds / "annotations" / ANNOTATION).read_text(encoding="utf-8") == text
+    ann.write_text(new, encoding="utf-8")
+    code, stdout, _ = run(capsys, "add", "--seeds", seeds, "--out", out, "--replace", ann)
+    assert code == 0, stdout
+    assert (f"replaces {seeds}/annotations/005.yaml: removes 1 claim(s) (jane-will-consider), "
+            "adds 1 (jane-said-she-would-consider), keeps 2 id(s)") in stdout
+    assert (seeds / "annotations" / ANNOTATION).read_text(encoding="utf-8") == new
+    assert "claim/jane-said-she-would-consider>" in (out / "kg.nq").read_text(encoding="utf-8")
+
+
+def test_add_keeps_seed_file_permissions(capsys, tmp_path, work):
+    seeds = copy_seeds(tmp_path)
+    (seeds / "entities.yaml").chmod(0o664)
+    old = os.umask(0o022)
+    try:
+        code, stdout, _ = run(capsys, "add", "--seeds", seeds, "--out", tmp_path / "out", *additions(work))
+    finally:
+        os.umask(old)
+    assert code == 0, stdout
+    assert (seeds / "entities.yaml").stat().st_mode & 0o777 == 0o664
+    assert (seeds / "annotations" / ANNOTATION).stat().st_mode & 0o777 == 0o644   # under umask 022
+    assert (seeds / "articles" / ARTICLE).stat().st_mode & 0o777 == 0o644
