@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from . import __version__, build as builder, curate, iris, load, lock, query as q, registry, validate
+from . import __version__, build as builder, curate, draft as drafting, iris, load, lock, query as q, registry, validate
 from .errors import InputError, InputErrors, KgError
 
 DEFAULT_OUT = Path("build")
@@ -69,6 +69,18 @@ def cmd_add(args) -> int:
         print("rejected: nothing was changed in the seeds or the dumps", file=sys.stderr)
         return 1
     print(f"added: {', '.join(applied.written)}; rebuilt {args.out}/")
+    return 0
+
+
+def cmd_draft(args) -> int:
+    seeds, display = _seeds(args)
+    d, written = drafting.draft(seeds, display, args.article, Path(args.out))
+    kinds = Counter(c.type for c in d.claims)
+    print(f"drafted {d.annotation_name}: {len(d.claims)} candidate claims"
+          + (f" ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})" if kinds else "")
+          + f", {len(d.candidates)} entity candidates, {sum(1 for c in d.claims if 'refers_to' in c.fields)} refers_to suggestions")
+    print("wrote: " + ", ".join(str(p) for p in written))
+    print("review every `draft:` line (kg validate refuses them), then: kg validate " + " ".join(str(p) for p in written))
     return 0
 
 
@@ -150,6 +162,12 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--wait", type=float, default=lock.DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"how long to wait for another kg add on the same seeds (default {lock.DEFAULT_TIMEOUT:g})")
     a.set_defaults(func=cmd_add)
+
+    d = sub.add_parser("draft", help="draft an annotation file (and registry candidates) for a new article, to edit")
+    d.add_argument("article", metavar="ARTICLE.txt")
+    d.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
+    d.add_argument("--out", default="draft", help="directory to write the draft into (default: draft/)")
+    d.set_defaults(func=cmd_draft)
 
     e = sub.add_parser("entities", help="list the entity registry: ids, types, labels, aliases")
     e.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")

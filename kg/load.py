@@ -44,7 +44,8 @@ def file_sha256(path: Path) -> str:
 
 # ---------------------------------------------------------------- annotations
 
-ARTICLE_KEYS = ["file", "sha256", "title", "publisher", "published", "curator", "annotated_on"]
+ARTICLE_KEYS = ["file", "sha256", "title", "publisher", "published", "curator", "annotated_on", "draft"]
+DRAFT_FIX = "review what it says against the article, then delete the `draft:` line (see README \"Drafting an annotation\")"
 
 
 class ArticleLoader:
@@ -66,11 +67,13 @@ class ArticleLoader:
             raise InputError(Pos(display), f"annotation file name {path.name!r} is not a simple key",
                              "name it after the article number, e.g. 005.yaml")
         top = Fields(root, "an annotation file", ["article", "claims"], ["article", "claims"])
-        art = self._article_meta(key, display, top.get("article"))
+        errors: list[InputError] = []
+        art = self._article_meta(key, display, top.get("article"), errors)
         claims_node = top.get("claims")
         if not isinstance(claims_node, YSeq):
-            raise InputError(claims_node.pos, "`claims` must be a list", "start each claim with `- id:`")
-        errors: list[InputError] = []
+            errors.append(InputError(claims_node.pos, "`claims` must be a list", "start each claim with `- id:`"))
+        if art is None or errors and not isinstance(claims_node, YSeq):
+            raise InputErrors(errors)
         seen: dict[str, Pos] = {}
         ctx = _ClaimContext(self, art)
         for cnode in claims_node.items:
@@ -89,10 +92,36 @@ class ArticleLoader:
         art.annotation_sha256 = file_sha256(path)
         return art
 
-    def _article_meta(self, key: str, display: str, node: Node) -> Article:
-        f = Fields(node, "`article`", ARTICLE_KEYS, ["file", "sha256", "title", "published", "curator", "annotated_on"])
-        fname = f.text("file")
+    def _article_meta(self, key: str, display: str, node: Node, errors: list[InputError]) -> Article | None:
+        """The article header.  Each field's error is collected on its own, so that a bad
+        header does not hide the claims' errors; only an unknown article file stops the
+        claims from being checked (there is no text to anchor them in)."""
+        required = ["file", "sha256", "title", "published", "curator", "annotated_on"]
+        f = collect(errors, Fields, node, "`article`", ARTICLE_KEYS, required)
+        if f is None:
+            if not isinstance(node, YMap):
+                return None
+            f = Fields(node, "`article`", list(node.entries))
+        fname = collect(errors, self._article_file, key, f)
+        if fname is None:
+            return None
+        apath, adisplay = self.src.articles[fname]
+        sha = collect(errors, self._sha256, f, apath, adisplay) or ""
+        text = source.read_text(apath, adisplay)
+        publisher = collect(errors, self._publisher, f.get("publisher")) if f.get("publisher") is not None else None
+        title = collect(errors, self._title, f.get("title")) if f.get("title") is not None else None
+        published = collect(errors, parse_date, f.get("published"), "published") if f.get("published") else None
+        annotated = collect(errors, self._annotated_on, f.get("annotated_on")) if f.get("annotated_on") else None
+        if f.get("draft") is not None:
+            errors.append(InputError(node.key_pos("draft"), f"the article header is a draft: {_short(f.text('draft'), 160)}", DRAFT_FIX))
+        return Article(key, fname, sha, text, title[0] if title else "", title[1] if title else None, publisher, published,
+                       f.text("curator") or "", annotated or "", display, [], node.pos)
+
+    def _article_file(self, key: str, f: Fields) -> str:
+        fname = as_text(f.get("file"), "file") if f.get("file") is not None else None
         fnode = f.get("file")
+        if fname is None:
+            raise InputError(f.node.pos, "`article` lacks required `file`", "add `file:` naming the article under " + f"{self.root}/{ARTICLES_DIR}/")
         if "/" in fname or "\\" in fname or fname.startswith("."):
             raise InputError(fnode.pos, f"article file {fname!r} must be a plain file name", f"put the file in {self.root}/{ARTICLES_DIR}/ and name it only")
         if fname not in self.src.articles:
@@ -102,36 +131,50 @@ class ArticleLoader:
             raise InputError(fnode.pos, f"annotation file {key}.yaml names article {fname}, whose number is {article_number(fname)}",
                              f"an annotation file is named after its article's number: name it {article_number(fname)}.yaml, "
                              f"or give the article the number {key}")
-        apath, adisplay = self.src.articles[fname]
-        sha = f.text("sha256").strip().lower()
-        if not SHA_RE.match(sha):
-            raise InputError(f.get("sha256").pos, "`sha256` is not 64 hexadecimal digits", f"run `sha256sum {adisplay}`")
+        return fname
+
+    def _sha256(self, f: Fields, apath: Path, adisplay: str) -> str:
         actual = file_sha256(apath)
+        node = f.get("sha256")
+        if node is None:
+            raise InputError(f.node.pos, "`article` lacks required `sha256`", f"add `sha256: {actual}`")
+        sha = as_text(node, "sha256").strip().lower()
+        new = not apath.resolve().is_relative_to(self.src.seeds.resolve())
+        if not SHA_RE.match(sha):
+            raise InputError(node.pos, "`sha256` is not 64 hexadecimal digits",
+                             f"record this sha256: {actual}" if new else f"run `sha256sum {adisplay}`")
         if actual != sha:
-            raise InputError(f.get("sha256").pos,
+            if new:
+                raise InputError(node.pos, f"the sha256 of {adisplay} is {actual}, the annotation records {sha}",
+                                 f"record this sha256: {actual}")
+            raise InputError(node.pos,
                              f"{adisplay} has changed: its sha256 is {actual}, the annotation records {sha}",
                              "articles are never edited: restore the original text (annotations are anchored to it)")
-        text = source.read_text(apath, adisplay)
-        publisher = None
-        if f.get("publisher") is not None:
-            pnode = f.get("publisher")
-            basis, note = Basis.STATED, None
-            if isinstance(pnode, YMap):
-                pf = Fields(pnode, "`publisher`", ["entity", "inferred"], ["entity"])
-                note = pf.text("inferred")
-                basis = Basis.INFERRED if note else Basis.STATED
-                pnode = pf.get("entity")
-            publisher = Publisher(self.ref(pnode, "publisher", frozenset({"Media"})), basis, note)
-        title, title_note = f.get("title"), None
+        return sha
+
+    def _publisher(self, pnode: Node) -> Publisher:
+        basis, note = Basis.STATED, None
+        if isinstance(pnode, YMap):
+            pf = Fields(pnode, "`publisher`", ["entity", "inferred"], ["entity"])
+            note = pf.text("inferred")
+            basis = Basis.INFERRED if note else Basis.STATED
+            pnode = pf.get("entity")
+        return Publisher(self.ref(pnode, "publisher", frozenset({"Media"})), basis, note)
+
+    @staticmethod
+    def _title(title: Node) -> tuple[str, str | None]:
+        note = None
         if isinstance(title, YMap):
             tf = Fields(title, "`title`", ["value", "inferred"], ["value", "inferred"])
-            title, title_note = tf.get("value"), tf.text("inferred")
-        published = parse_date(f.get("published"), "published")
-        annotated = parse_date(f.get("annotated_on"), "annotated_on")
+            title, note = tf.get("value"), tf.text("inferred")
+        return as_text(title, "title").strip(), note
+
+    @staticmethod
+    def _annotated_on(node: Node) -> str:
+        annotated = parse_date(node, "annotated_on")
         if annotated.precision is not Precision.DAY:
-            raise InputError(f.get("annotated_on").pos, "`annotated_on` must be a full date", "write YYYY-MM-DD")
-        return Article(key, fname, sha, text, as_text(title, "title").strip(), title_note, publisher, published, f.text("curator"),
-                       annotated.lexical, display, [], node.pos)
+            raise InputError(node.pos, "`annotated_on` must be a full date", "write YYYY-MM-DD")
+        return annotated.lexical
 
     def ref(self, node: Node, key: str, types: frozenset[str]) -> str:
         eid = as_text(node, key).strip()
@@ -166,7 +209,7 @@ class _ClaimContext:
         ctype = CLAIM_TYPES.get(tname)
         if ctype is None:
             raise InputError(tnode.pos, f"unknown claim type {tname!r}", suggest(tname, list(CLAIM_TYPES), "types: " + ", ".join(CLAIM_TYPES)))
-        allowed = ["id", "type", "evidence"] + [s.key for s in ctype.fields]
+        allowed = ["id", "type", "evidence", "draft"] + [s.key for s in ctype.fields]
         required = ["id", "evidence"] + [s.key for s in ctype.fields if s.required]
         f = Fields(node, f"a `{tname}` claim", allowed, required)
         cid = as_text(f.get("id"), "id").strip()
@@ -175,6 +218,8 @@ class _ClaimContext:
         evidence = [self.quote(q) for q in as_list(f.get("evidence"))]
         claim = Claim(cid, tname, ctype.cls, {}, ctype.fields, evidence, node.pos)
         self.fill(claim, f, ctype.fields)
+        if f.get("draft") is not None:
+            raise InputError(node.key_pos("draft"), f"claim `{cid}` is a draft: {_short(f.text('draft'), 160)}", DRAFT_FIX)
         return claim
 
     def fill(self, claim: Claim, f: Fields, specs: tuple[FieldSpec, ...]) -> None:

@@ -14,7 +14,7 @@ ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 QID_RE = re.compile(r"^Q[1-9][0-9]*$")
 
 ENTITY_KEYS = ["type", "label", "aliases", "description", "wikidata", "located_in",
-               "part_of", "members", "member_count", "broader", "positions"]
+               "part_of", "members", "member_count", "broader", "positions", "draft"]
 
 
 def load_entities(path: Path, display: str, check_refs: bool = True) -> dict[str, Entity]:
@@ -69,6 +69,9 @@ def _entity(eid: str, knode: YStr, node: Node) -> Entity:
                 raise InputError(pk.pos, f"position key {key!r} is not a lower-case slug", "e.g. `secretary-of-state`")
             pf = Fields(pv, f"position `{key}`", ["role", "of"], ["role"])
             ent.positions[key] = Position(key, pf.text("role"), pf.text("of"), pk.pos)
+    if f.get("draft") is not None:
+        raise InputError(node.key_pos("draft"), f"entity `{eid}` is a draft candidate: {f.text('draft')}",
+                         "check its type and label, then delete the `draft:` line (or the whole entry)")
     return ent
 
 
