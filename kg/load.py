@@ -408,8 +408,9 @@ def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Datase
     src = seeds if isinstance(seeds, Sources) else Sources.of(seeds, display_root)
     meta = load_dataset_meta(src.seeds / DATASET_FILE, f"{src.root}/{DATASET_FILE}")
     entities: dict[str, Entity] = {}
+    drafts: list[InputError] = []
     for path, display in src.entity_files:
-        for eid, ent in load_entities(path, display, check_refs=False).items():
+        for eid, ent in load_entities(path, display, check_refs=False, drafts=drafts).items():
             if eid in entities:
                 raise InputError(ent.pos, f"entity `{eid}` is already in the registry ({entities[eid].pos})",
                                  "choose another id, or edit the existing entry")
@@ -418,7 +419,7 @@ def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Datase
     if ref_errors:
         raise InputErrors(ref_errors)
     loader = ArticleLoader(src, entities)
-    articles, errors = [], []
+    articles, errors = [], list(drafts)
     for key, (path, display) in sorted(src.annotations.items()):
         art = collect(errors, loader.load, path, display)
         if art is not None:

@@ -17,7 +17,11 @@ ENTITY_KEYS = ["type", "label", "aliases", "description", "wikidata", "located_i
                "part_of", "members", "member_count", "broader", "positions", "draft"]
 
 
-def load_entities(path: Path, display: str, check_refs: bool = True) -> dict[str, Entity]:
+def load_entities(path: Path, display: str, check_refs: bool = True,
+                  drafts: list[InputError] | None = None) -> dict[str, Entity]:
+    """The registry's entries.  An entry still marked `draft:` (kg draft) is an error; with
+    ``drafts`` given, those errors are put there and the entries kept, so that the
+    annotations using them are checked in the same round."""
     root = source.load(path, display)
     if not isinstance(root, YMap):
         raise InputError(root.pos, "the registry must be a mapping of entity ids to entries",
@@ -25,7 +29,7 @@ def load_entities(path: Path, display: str, check_refs: bool = True) -> dict[str
     entities: dict[str, Entity] = {}
     errors: list[InputError] = []
     for eid, (knode, node) in root.entries.items():
-        ent = collect(errors, _entity, eid, knode, node)
+        ent = collect(errors, _entity, eid, knode, node, errors if drafts is None else drafts)
         if ent is not None:
             entities[eid] = ent
     if not errors and check_refs:
@@ -35,7 +39,7 @@ def load_entities(path: Path, display: str, check_refs: bool = True) -> dict[str
     return entities
 
 
-def _entity(eid: str, knode: YStr, node: Node) -> Entity:
+def _entity(eid: str, knode: YStr, node: Node, drafts: list[InputError]) -> Entity:
     if not ID_RE.match(eid):
         raise InputError(knode.pos, f"entity id {eid!r} is not a lower-case slug",
                          "use letters, digits and single hyphens, e.g. `chad-griffin`")
@@ -70,8 +74,8 @@ def _entity(eid: str, knode: YStr, node: Node) -> Entity:
             pf = Fields(pv, f"position `{key}`", ["role", "of"], ["role"])
             ent.positions[key] = Position(key, pf.text("role"), pf.text("of"), pk.pos)
     if f.get("draft") is not None:
-        raise InputError(node.key_pos("draft"), f"entity `{eid}` is a draft candidate: {f.text('draft')}",
-                         "check its type and label, then delete the `draft:` line (or the whole entry)")
+        drafts.append(InputError(node.key_pos("draft"), f"entity `{eid}` is a draft candidate: {f.text('draft')}",
+                         "check its type and label, then delete the `draft:` line (or the whole entry)"))
     return ent
 
 
