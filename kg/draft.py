@@ -47,7 +47,8 @@ COMPARATORS = {"more than": "more-than", "over": "more-than", "at least": "at-le
                "approximately": "about", "some": "about", "fewer than": "fewer-than", "less than": "fewer-than",
                "exactly": "exactly"}
 _NUM = r"\d{1,3}(?:,\d{3})+|\d+|" + "|".join(NUMBER_WORDS)
-COUNT_RE = re.compile(rf"\b(?:({'|'.join(sorted(COMPARATORS, key=len, reverse=True))})\s+)?({_NUM})\b(?!-|\.\d)", re.I)
+COUNT_RE = re.compile(rf"\b(?:({'|'.join(sorted(COMPARATORS, key=len, reverse=True))})\s+)?({_NUM})\b(?!-|\.\d|:\d)"
+                      r"(?:\s+(thousand|million)\b)?", re.I)
 
 # cue words -> claim type (the first group of a match is where the cue is)
 CUES: list[tuple[str, re.Pattern]] = [
@@ -58,6 +59,7 @@ CUES: list[tuple[str, re.Pattern]] = [
     ("condemnation", re.compile(r"\b(condemn(?:s|ed|ing)?)\b", re.I)),
     ("abuse-report", re.compile(r"\b(detain\w*|detention\w*|kill(?:ed|ing|ings)?|tortur\w*|arrest\w*|murder\w*)\b", re.I)),
     ("report", re.compile(r"\b(report(?:s|ed|ing)?|according to)\b", re.I)),
+    ("statement", re.compile(r"\b(said|says|told|wrote|added|insisted|admitted|tweeted)\b", re.I)),
 ]
 ABUSES = [("detention", r"detain|detention"), ("arrest", r"arrest"), ("killing", r"kill|murder|dead"),
           ("torture", r"tortur"), ("camp", r"camp|prisons?\b"), ("abduction", r"abduct|kidnap"),
@@ -200,14 +202,12 @@ def find_counts(sentence: str) -> list[tuple[str, str, int]]:
     """(wording, comparator, value) for the counts in a sentence; years and vague words are not counts."""
     out = []
     for m in COUNT_RE.finditer(sentence):
-        comp, num = m.group(1), m.group(2)
-        value = NUMBER_WORDS.get(num.lower()) if num.lower() in NUMBER_WORDS else int(num.replace(",", ""))
-        if comp is None and (num[0].isdigit() and (1900 <= value <= 2100 or re.match(r"\d", sentence[m.end() + 1:m.end() + 2] or "x"))):
-            continue
-        if comp is None and num.lower() in ("one", "zero"):
-            continue
-        after = sentence[m.end():m.end() + 12]
-        if re.match(r"\s*(%|per cent|percent|years?|days?|weeks?|months?|hours?|minutes?|times)\b", after):
+        comp, num, scale = m.group(1), m.group(2), m.group(3)
+        value = NUMBER_WORDS[num.lower()] if num.lower() in NUMBER_WORDS else int(num.replace(",", ""))
+        value *= {"thousand": 1000, "million": 10**6}.get((scale or "").lower(), 1)
+        if comp is None and (num.lower() in ("one", "zero") or (num.isdigit() and len(num) == 4 and not scale)):
+            continue                       # "one of", and years
+        if re.match(r"\s*(%|per cent|percent)", sentence[m.end():]):
             continue
         out.append((m.group(0), COMPARATORS[comp.lower()] if comp else "exactly", value))
     return out
@@ -258,8 +258,15 @@ class Drafter:
                     kinds.setdefault(kind, m)
             if len(kinds) > 1:
                 kinds.pop("report", None)      # an attribution is then `according_to` of the others
+            if len(kinds) > 1:
+                kinds.pop("statement", None)   # "said" only when no more specific cue
             for kind, m in kinds.items():
                 out.append(self.claim(kind, s, e, m))
+                counts = find_counts(sentence) if kind == "abuse-report" else []
+                for wording, comp, value in counts[1:]:   # "more than 100 detained … three killed": one report each
+                    more = self.claim(kind, s, e, m)
+                    more.fields["count"] = {"wording": wording, "comparator": comp, "value": value}
+                    out.append(more)
         ids = Counter()
         for c in out:
             base = c.id
@@ -330,25 +337,37 @@ class Drafter:
         return DraftClaim(f"{who}-{ctype}", ctype, s, e, f, why)
 
     def refers_to(self, ctype: str, f: dict) -> tuple[str, str] | None:
-        """An occasion other articles' claims of the same type and participants give an account of."""
+        """An occasion other articles' claims of the same type give an account of, when they share
+        this claim's speaker (agent, reporter) or its count."""
+        doers = _participants(f, DOERS) - {"unidentified"}
         mine = _participants(f) - {"unidentified"}
-        if not mine:
-            return None
+        count = (f["count"]["comparator"], f["count"]["value"]) if "count" in f else None
         best: tuple[int, str, str] | None = None
         for art in self.others:
             for c in art.claims:
                 occ = c.values.get("refers_to")
                 if c.type != ctype or not occ or occ not in self.entities:
                     continue
-                shared = mine & _participants(c.values)
-                if len(shared) >= min(2, len(mine)) and (best is None or len(shared) > best[0]):
-                    best = (len(shared), occ, f"article {art.key} claim {c.id} has the same type and {', '.join(sorted(shared))}")
+                theirs = _participants(c.values)
+                same_count = count is not None and c.values.get("count") is not None and \
+                    (c.values["count"].comparator, c.values["count"].value) == count
+                if not (doers & theirs or same_count):
+                    continue
+                score = len(mine & theirs) + 2 * same_count
+                why = f"article {art.key} claim {c.id} has the same type and " + \
+                    ("count" if same_count else ", ".join(sorted(mine & theirs)))
+                if best is None or score > best[0]:
+                    best = (score, occ, why)
         return best[1:] if best else None
 
 
-def _participants(values: dict) -> set[str]:
+DOERS = ("speaker", "agent", "reported_by", "on_behalf_of")
+PARTICIPANTS = ("speaker", "addressee", "agent", "participants", "reported_by", "on_behalf_of", "holder")
+
+
+def _participants(values: dict, keys: tuple[str, ...] = PARTICIPANTS) -> set[str]:
     out: set[str] = set()
-    for key in ("speaker", "addressee", "agent", "participants", "reported_by", "on_behalf_of", "holder"):
+    for key in keys:
         v = values.get(key)
         out |= set(v) if isinstance(v, list) else ({v} if v else set())
     return out

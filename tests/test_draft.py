@@ -88,7 +88,8 @@ def test_the_draft_is_refused_until_its_marks_are_removed(capsys, drafted_003, t
     ("up to 56 people", [("up to 56", "up-to", 56)]),
     ("dozens of men and hundreds of people", []),
     ("in 2017, 53 members of Congress wrote", [("53", "exactly", 53)]),
-    ("nearly 2,000 signatures in 3 days", [("nearly 2,000", "nearly", 2000)]),
+    ("nearly 2,000 signatures, 40% of them", [("nearly 2,000", "nearly", 2000)]),
+    ("signed by more than 2 million people", [("more than 2 million", "more-than", 2000000)]),
 ])
 def test_counts_from_wording(sentence, expected):
     assert draft.find_counts(sentence) == expected
