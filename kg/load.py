@@ -181,7 +181,12 @@ class ArticleLoader:
         ent = self.entities.get(eid)
         if ent is None:
             by_name = self.by_name.get(eid.lower())
-            hint = f"did you mean `{by_name}`?" if by_name else suggest(eid, self.names, f"ids in {self.root}/{ENTITIES_FILE}")
+            if by_name and types and self.entities[by_name].type not in types:
+                by_name = None
+            fitting = [i for i in self.names if not types or self.entities[i].type in types]
+            kinds = " or ".join(sorted(types)) if types else "entity"
+            hint = f"did you mean `{by_name}`?" if by_name else suggest(
+                eid, fitting, f"{kinds} ids in {self.root}/{ENTITIES_FILE} (`kg entities` lists them)")
             raise InputError(node.pos, f"unknown entity id `{eid}` in `{key}`", hint)
         if types and ent.type not in types:
             raise InputError(node.pos, f"`{key}` names `{eid}`, a {ent.type}",
@@ -215,18 +220,31 @@ class _ClaimContext:
         cid = as_text(f.get("id"), "id").strip()
         if not ID_RE.match(cid):
             raise InputError(f.get("id").pos, f"claim id {cid!r} is not a lower-case slug", "use letters, digits and single hyphens")
-        evidence = [self.quote(q) for q in as_list(f.get("evidence"))]
+        errors: list[InputError] = []
+        quotes = as_list(f.get("evidence"))
+        evidence = [q for q in (collect(errors, self.quote, n) for n in quotes) if q is not None]
         claim = Claim(cid, tname, ctype.cls, {}, ctype.fields, evidence, node.pos)
-        self.fill(claim, f, ctype.fields)
+        # every field's error is reported, not only the first; words that must lie inside
+        # the evidence are checked only when all of the evidence was found
+        self.fill(claim, f, ctype.fields, errors, inner=len(evidence) == len(quotes))
         if f.get("draft") is not None:
-            raise InputError(node.key_pos("draft"), f"claim `{cid}` is a draft: {_short(f.text('draft'), 160)}", DRAFT_FIX)
+            errors.append(InputError(node.key_pos("draft"), f"claim `{cid}` is a draft: {_short(f.text('draft'), 160)}", DRAFT_FIX))
+        if errors:
+            raise InputErrors(errors)
         return claim
 
-    def fill(self, claim: Claim, f: Fields, specs: tuple[FieldSpec, ...]) -> None:
+    def fill(self, claim: Claim, f: Fields, specs: tuple[FieldSpec, ...],
+             errors: list[InputError] | None = None, inner: bool = True) -> None:
+        mine: list[InputError] = [] if errors is None else errors
         for spec in specs:
             value = f.get(spec.key)
-            if value is not None:
-                claim.values[spec.key] = self.value(spec, value, claim)
+            if value is None or (not inner and spec.kind in (Kind.QUOTES, Kind.COUNT)):
+                continue
+            v = collect(mine, self.value, spec, value, claim)
+            if v is not None:
+                claim.values[spec.key] = v
+        if errors is None and mine:
+            raise InputErrors(mine)
 
     def value(self, spec: FieldSpec, node: Node, claim: Claim) -> Any:
         k = spec.kind
@@ -236,7 +254,10 @@ class _ClaimContext:
             return self.loader.ref(node, spec.key, spec.types)
         if k is Kind.ENTITIES:
             items = as_list(node)
-            ids = [self.loader.ref(n, spec.key, spec.types) for n in items]
+            errors: list[InputError] = []
+            ids = [collect(errors, self.loader.ref, n, spec.key, spec.types) for n in items]
+            if errors:
+                raise InputErrors(errors)   # every unknown id of the list, not just the first
             if len(set(ids)) != len(ids):
                 raise InputError(node.pos, f"`{spec.key}` names an entity twice", "list each entity once")
             if len(ids) < spec.min_items:
@@ -277,7 +298,11 @@ class _ClaimContext:
         if k is Kind.REQUESTS:
             if not isinstance(node, YSeq) or not node.items:
                 raise InputError(node.pos, "`requests` must be a non-empty list of requested actions", "write `- act: raise-issue` …")
-            return [self.request(n, claim, i) for i, n in enumerate(node.items, 1)]
+            errors: list[InputError] = []
+            requests = [collect(errors, self.request, n, claim, i) for i, n in enumerate(node.items, 1)]
+            if errors:
+                raise InputErrors(errors)
+            return requests
         raise AssertionError(k)  # pragma: no cover
 
     def request(self, node: Node, parent: Claim, n: int) -> Claim:
@@ -336,6 +361,11 @@ class _ClaimContext:
             else:
                 span = self.doc.locate(text, occurrence=occurrence, prefix=prefix, within=within)
         except anchor.QuoteNotFound as nf:
+            if prefix is not None and self.doc.occurrences(text) and \
+                    any(self.doc.folded[:st].endswith(anchor.fold(prefix) + " ") for st in self.doc.occurrences(text)):
+                raise InputError(node.pos, f"the quote is not preceded by the `prefix` {prefix!r}, but by {prefix + ' '!r}: "
+                                 "YAML dropped the trailing space of the plain value",
+                                 f"quote the prefix with its space: prefix: '{prefix} '") from None
             line, col = self.doc.line_col(nf.nearest_start)
             raise InputError(
                 node.pos,

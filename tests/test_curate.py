@@ -268,3 +268,12 @@ def test_add_keeps_seed_file_permissions(capsys, tmp_path, work):
     assert (seeds / "entities.yaml").stat().st_mode & 0o777 == 0o664
     assert (seeds / "annotations" / ANNOTATION).stat().st_mode & 0o777 == 0o644   # under umask 022
     assert (seeds / "articles" / ARTICLE).stat().st_mode & 0o777 == 0o644
+
+
+def test_wrong_sha256_of_a_new_article_says_record_this(capsys, work):
+    ann = work / ANNOTATION
+    ann.write_text(ann.read_text(encoding="utf-8").replace("sha256: 253bc77e", "sha256: 353bc77e"), encoding="utf-8")
+    code, _, err = run(capsys, "validate", *additions(work))
+    assert code == 2
+    assert "record this sha256: 253bc77edd122d59beed994b1308a941167ee2d2c7354dbe3faf2cab38dbad00" in err
+    assert "restore the original text" not in err
