@@ -92,6 +92,8 @@ def cmd_entities(args) -> int:
             continue
         aliases = f"  (also: {', '.join(ent.aliases)})" if ent.aliases else ""
         print(f"{ent.id:34} {ent.type:15} {ent.label}{aliases}")
+        for key, p in ent.positions.items():   # the keys a `position` claim names
+            print(f"{'':34} {'position':15} {key}: {p.role}" + (f" (of {p.org})" if p.org else ""))
     return 0
 
 

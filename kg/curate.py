@@ -2,7 +2,8 @@
 
 An addition is one of
 - an annotation file (YAML with `article:` and `claims:`), for a new article or replacing one;
-- a registry file (YAML mapping new entity ids to entries), merged into seeds/entities.yaml;
+- a registry file (YAML mapping new entity ids to entries, or an existing id to only
+  `aliases`/`positions` to add), merged into seeds/entities.yaml;
 - an article text (``.txt``), the verbatim source an annotation file names;
 - a Turtle file (``.ttl``) of data, vetted as untrusted input (``kg.turtle``).
 
@@ -21,7 +22,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build as builder, infer, load, lock, publish, source, validate
+from . import build as builder, infer, load, lock, publish, registry, source, validate
 from .errors import InconsistencyError, InputError, Pos, UsageError
 from .source import YMap
 
@@ -167,14 +168,14 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
         for a in additions:
             target = seeds / a.target
             if a.kind is Kind.REGISTRY:
-                base = new_content.get(target, target.read_bytes())
-                sep = b"" if base.endswith(b"\n") else b"\n"
-                new_content[target] = base + sep + f"\n# added by `kg add` from {a.path.name}\n".encode() + a.path.read_bytes()
+                base = new_content.get(target, target.read_bytes()).decode("utf-8")
+                new_content[target] = registry.merge_text(base, source.read_text(a.path, a.display), str(target),
+                                                          a.display, a.path.name).encode("utf-8")
             else:
                 new_content[target] = a.path.read_bytes()
-        registry = seeds / load.ENTITIES_FILE
-        if registry in new_content:
-            _check_appended_registry(registry, new_content[registry], [a for a in additions if a.kind is Kind.REGISTRY])
+        reg_path = seeds / load.ENTITIES_FILE
+        if reg_path in new_content:
+            _check_appended_registry(reg_path, new_content[reg_path], [a for a in additions if a.kind is Kind.REGISTRY])
         backups = {t: (t.read_bytes() if t.exists() else None) for t in new_content}
         publish.replace_files(new_content, mode={t: _mode(t) for t in new_content})
         try:

@@ -18,7 +18,7 @@ from .model import (
     ACTS, CLAIM_TYPES, ENUMS, REQUEST_FIELDS,
     Article, Basis, Claim, Count, Dataset, Entity, FieldSpec, Kind, Precision, Publisher, Quote, TurtleFile,
 )
-from .registry import ID_RE, check_registry_refs, load_dataset_meta, load_entities
+from .registry import ID_RE, check_registry_refs, load_dataset_meta, read_registry
 from .source import (
     Fields, Node, YMap, YSeq, YStr, as_list, as_text, is_null, kind_name, parse_date, parse_int, suggest,
 )
@@ -440,10 +440,12 @@ def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Datase
     entities: dict[str, Entity] = {}
     drafts: list[InputError] = []
     for path, display in src.entity_files:
-        for eid, ent in load_entities(path, display, check_refs=False, drafts=drafts).items():
-            if eid in entities:
+        found, patched = read_registry(path, display, entities, drafts=drafts)
+        for eid, ent in found.items():
+            if eid in entities and eid not in patched:
                 raise InputError(ent.pos, f"entity `{eid}` is already in the registry ({entities[eid].pos})",
-                                 "choose another id, or edit the existing entry")
+                                 "choose another id; to add names or positions to it, give only "
+                                 f"`{eid}: {{aliases: […]}}` or `{eid}: {{positions: {{…}}}}` (README \"The entity registry\")")
             entities[eid] = ent
     ref_errors = check_registry_refs(entities)
     if ref_errors:

@@ -277,3 +277,54 @@ def test_wrong_sha256_of_a_new_article_says_record_this(capsys, work):
     assert code == 2
     assert "record this sha256: 253bc77edd122d59beed994b1308a941167ee2d2c7354dbe3faf2cab38dbad00" in err
     assert "restore the original text" not in err
+
+
+# ---------------------------------------------------------------- the registry for curators (issue 11.5)
+
+PATCH = """# names and a position for entities the registry has
+alvi-karimov:
+  aliases: [Chechen government spokesperson Alvi Karimov]
+  positions:
+    press-secretary: {role: press secretary of Ramzan Kadyrov, of: chechen-government}
+new-person-x:
+  type: Person
+  label: New Person X
+"""
+
+
+def test_entities_lists_positions_with_their_keys(capsys):
+    code, out, _ = run(capsys, "entities", "--type", "Person")
+    assert code == 0
+    assert re.search(r"^alvi-karimov .*\n +position +government-spokesperson: official government spokesperson "
+                     r"\(of chechen-government\)$", out, re.M)
+
+
+def test_registry_patch_adds_alias_and_position(capsys, tmp_path):
+    seeds = copy_seeds(tmp_path)
+    patch = tmp_path / "patch.yaml"
+    patch.write_text(PATCH, encoding="utf-8")
+    code, out, err = run(capsys, "add", "--seeds", seeds, "--out", tmp_path / "out", patch)
+    assert code == 0, out + err
+    text = (seeds / "entities.yaml").read_text(encoding="utf-8")
+    assert text.count("alvi-karimov:") == 1 and "new-person-x:" in text
+    assert "aliases: [Karimov, Chechen government spokesperson Alvi Karimov]" in text
+    code, out, _ = run(capsys, "entities", "--seeds", seeds, "--type", "Person")
+    assert "press-secretary: press secretary of Ramzan Kadyrov (of chechen-government)" in out
+    assert "Chechen government spokesperson Alvi Karimov" in out
+    assert run(capsys, "validate", "--seeds", seeds)[0] == 0
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("alvi-karimov:\n  type: Person\n  label: Alvi Karimov\n",
+     r"entity `alvi-karimov` is already in the registry .* give only `alvi-karimov: \{aliases: \[…\]\}`"),
+    ("alvi-karimov:\n  aliases: [Karimov]\n", r"`alvi-karimov` already has the name 'Karimov'"),
+    ("alvi-karimov:\n  positions:\n    government-spokesperson: {role: x}\n", r"already has a position `government-spokesperson`"),
+    ("alvi-karimow:\n  aliases: [AK]\n", r"the registry has no entity of that id — did you mean `alvi-karimov`"),
+    ("moscow:\n  positions:\n    mayor: {role: mayor}\n", r"a Place holds no positions"),
+])
+def test_registry_patch_errors(capsys, tmp_path, entry, message):
+    patch = tmp_path / "patch.yaml"
+    patch.write_text(entry, encoding="utf-8")
+    code, _, err = run(capsys, "validate", patch)
+    assert code == 2
+    assert re.search(message, err), err
