@@ -328,3 +328,31 @@ def test_registry_patch_errors(capsys, tmp_path, entry, message):
     code, _, err = run(capsys, "validate", patch)
     assert code == 2
     assert re.search(message, err), err
+
+
+# ---------------------------------------------------------------- small answers (issue 11.6)
+
+def test_whitespace_runs_show_as_one_space_in_csv_tsv_and_table():
+    import pyoxigraph as ox
+
+    from kg import query as q
+
+    st = ox.Store()
+    st.add(ox.Quad(ox.NamedNode("https://x.example/c"), ox.NamedNode("https://x.example/exact"),
+                   ox.Literal("told the Blade he “was not told that” Chechn\n\nya came up,\u2028  said\tAnton")))
+    text = "SELECT ?exact WHERE { ?c <https://x.example/exact> ?exact }"
+    one = "told the Blade he “was not told that” Chechn ya came up, said Anton"
+    assert q.render(st.query(text), q.Format.CSV) == f"exact\r\n\"{one}\"\r\n"
+    assert q.render(st.query(text), q.Format.TSV) == f"exact\n{one}\n"
+    assert one in q.render(st.query(text), q.Format.TABLE).splitlines()[2]
+    # JSON gives the literal as it is (the article's own characters)
+    assert "Chechn\\n\\nya" in q.render(st.query(text), q.Format.JSON)
+
+
+def test_statements_by_includes_what_an_actor_reported(built_dir):
+    from kg import query as q
+
+    st = q.open_built(built_dir)
+    cq = q.catalogue()["statements-by"]
+    rows = q.render(q.run(st, cq.text, q.bind_params(cq, st, {"actor": "chad-griffin"})), q.Format.CSV)
+    assert "Detention report,alleged" in rows and "hrc-at-least-three-killed" in rows
