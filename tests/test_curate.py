@@ -344,7 +344,7 @@ def test_whitespace_runs_show_as_one_space_in_csv_tsv_and_table():
     one = "told the Blade he “was not told that” Chechn ya came up, said Anton"
     assert q.render(st.query(text), q.Format.CSV) == f"exact\r\n\"{one}\"\r\n"
     assert q.render(st.query(text), q.Format.TSV) == f"exact\n{one}\n"
-    assert one in q.render(st.query(text), q.Format.TABLE).splitlines()[2]
+    assert q.render(st.query(text), q.Format.TABLE).splitlines()[2] == one[:59] + "…"
     # JSON gives the literal as it is (the article's own characters)
     assert "Chechn\\n\\nya" in q.render(st.query(text), q.Format.JSON)
 
