@@ -317,7 +317,12 @@ class Drafter:
             f["denies"] = rest or sentence
         if ctype == "appeal":
             act = next((a for a, rx in ACTS if re.search(rx, rest, re.I)), "other")
-            f["requests"] = [{"act": act, "description": rest or sentence}]
+            request = {"act": act, "description": rest or sentence}
+            with_ = re.search(r"\bwith\b", self.text[cue_e:e])
+            target = next((a[2] for a in after if with_ and a[0] >= cue_e + with_.end()), None)
+            if target and act == "raise-issue":
+                request["addressee"] = [target]     # raise it *with* whom
+            f["requests"] = [request]
         if ctype == "abuse-report":
             v = VICTIMS_RE.search(sentence)
             f["victims"] = v.group(1) if v else "people the sentence names"
@@ -393,7 +398,8 @@ def draft_article(text: str, name: str, entities: dict[str, Entity], others: lis
     else:
         years = Counter(re.findall(r"\b(?:19|20)\d{2}\b", text))
         guess = years.most_common(1)[0][0] if years else today[:4]
-        header["published"] = {"value": guess, "inferred": f"Not dated in the text; {guess} is the year it mentions most — give the evidence for the date, or a narrower one."}
+        why = f"{guess} is the year it mentions most" if years else f"it names no year; {guess} is this year"
+        header["published"] = {"value": guess, "inferred": f"Not dated in the text; {why} — give the date you can defend, with its evidence."}
     header.update({"curator": "hrkg curators", "annotated_on": today,
                    "draft": "check the title, publisher and publication date against the article, then delete this line"})
     return Draft(number, file, text, d.claims(), d.candidates, d.mentions, header)

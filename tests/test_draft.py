@@ -127,3 +127,18 @@ def test_an_article_already_in_the_seeds_is_refused(capsys, tmp_path):
     code, _, err = run(capsys, "draft", "--seeds", seeds, "--out", tmp_path / "d", SEEDS / "articles" / "000_ee038c59db45252e.txt")
     assert code == 2 and "already in the seeds as" in err and "annotations/000.yaml" in err
     assert not (tmp_path / "d").exists()
+
+
+def test_readme_records_the_measured_recall_and_precision():
+    """bench/draft_eval.py's table is the one the README shows (re-run it after changing the rules)."""
+    import importlib.util
+
+    from kg import load
+
+    spec = importlib.util.spec_from_file_location("draft_eval", ROOT / "bench" / "draft_eval.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    table = bench.table(bench.evaluate(load.load_seeds(SEEDS, "seeds")))
+    assert table in (ROOT / "README.md").read_text(encoding="utf-8")
+    total = table.splitlines()[-1]
+    assert re.search(r"\| all \| 171 \| \d+/171", total)
