@@ -61,6 +61,9 @@ def cmd_add(args) -> int:
     sys.stdout.write(validate.render(applied.outcome.report, validate.ReportFormat.TEXT))
     for r in applied.replaced:
         verb = "replaces" if applied.outcome.conforms else "would replace"
+        if not (r.removed or r.added or r.kept):   # a Turtle file: no claim ids
+            print(f"{verb} {display}/{r.target}")
+            continue
         print(f"{verb} {display}/{r.target}: removes {len(r.removed)} claim(s)"
               + (f" ({', '.join(r.removed)})" if r.removed else "")
               + f", adds {len(r.added)}" + (f" ({', '.join(r.added)})" if r.added else "")

@@ -439,6 +439,8 @@ def draft(seeds: Path, display_root: str, article: str, out: Path, today: str | 
     if path.suffix.lower() != ".txt":
         raise InputError(Pos(article), "an article is a .txt file", "save the article's text, byte for byte, as NNN_name.txt")
     text = source.read_text(path, article)
+    if out.exists() and not out.is_dir():
+        raise InputError(Pos(str(out)), "--out is not a directory", "give a directory for the draft (it is created if missing)")
     ds = load.load_seeds(seeds, display_root)
     src = load.Sources.of(seeds, display_root)
     for name, (p, shown) in src.articles.items():

@@ -356,3 +356,19 @@ def test_statements_by_includes_what_an_actor_reported(built_dir):
     cq = q.catalogue()["statements-by"]
     rows = q.render(q.run(st, cq.text, q.bind_params(cq, st, {"actor": "chad-griffin"})), q.Format.CSV)
     assert "Detention report,alleged" in rows and "hrc-at-least-three-killed" in rows
+
+
+def test_replace_of_a_turtle_file_is_refused_then_reported(capsys, tmp_path):
+    seeds = copy_seeds(tmp_path)
+    out = tmp_path / "out"
+    ttl = tmp_path / "fix.ttl"
+    head = ("@prefix entity: <https://hrkg.example.org/chechnya-2017/entity/> .\n"
+            "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n")
+    ttl.write_text(head + 'entity:putin rdfs:comment "first"@en .\n', encoding="utf-8")
+    assert run(capsys, "add", "--seeds", seeds, "--out", out, ttl)[0] == 0
+    ttl.write_text(head + 'entity:putin rdfs:comment "second"@en .\n', encoding="utf-8")
+    code, _, err = run(capsys, "add", "--seeds", seeds, "--out", out, ttl)
+    assert code == 2 and "additions/fix.ttl already exists" in err
+    code, stdout, _ = run(capsys, "add", "--seeds", seeds, "--out", out, "--replace", ttl)
+    assert code == 0, stdout
+    assert f"replaces {seeds}/additions/fix.ttl\n" in stdout and "second" in (seeds / "additions" / "fix.ttl").read_text()

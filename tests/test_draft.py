@@ -142,3 +142,10 @@ def test_readme_records_the_measured_recall_and_precision():
     assert table in (ROOT / "README.md").read_text(encoding="utf-8")
     total = table.splitlines()[-1]
     assert re.search(r"\| all \| 171 \| \d+/171", total)
+
+
+def test_out_that_is_a_file_is_a_clear_error(capsys, tmp_path):
+    seeds = copy_seeds(tmp_path, ("000.yaml",))
+    (tmp_path / "f").write_text("x")
+    code, _, err = run(capsys, "draft", "--seeds", seeds, "--out", tmp_path / "f", FIXTURES / "005_fixture.txt")
+    assert code == 2 and "--out is not a directory" in err
