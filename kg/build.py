@@ -123,9 +123,9 @@ def _entity_groups(entities_graph: Graph) -> tuple[dict[str, list], list]:
     return groups, common
 
 
-def _context(src: load.Sources, cache: cachemod.Cache) -> tuple[shard.Context, Graph, dict]:
+def _context(src: load.Sources, cache: cachemod.Cache) -> tuple[shard.Context, Graph, dict, list[InputError]]:
     meta = load_dataset_meta(src.seeds / load.DATASET_FILE, f"{src.root}/{load.DATASET_FILE}")
-    entities = load.load_registry(src)
+    entities, drafts = load.load_registry(src)
     st = Store()
     mapper.map_entities(st, entities)
     eg = st.graph(iris.G.ENTITIES)
@@ -135,7 +135,7 @@ def _context(src: load.Sources, cache: cachemod.Cache) -> tuple[shard.Context, G
     base = cachemod.digest(shard.code_digest(), (src.seeds / load.DATASET_FILE).read_bytes())
     ctx = shard.Context(src, entities, groups, digests, common, ontology,
                         shard.Meta(meta["title"], meta["version"], meta["creator"], meta["issued"]), base, cache)
-    return ctx, eg, meta
+    return ctx, eg, meta, drafts
 
 
 def _run_articles(ctx: shard.Context, keys: list[str], jobs: int, progress: Progress | None) -> list[tuple]:
@@ -195,7 +195,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
     """Load, validate and reason over the corpus, each article from the cache where its inputs are
     unchanged and in the pool otherwise; input errors raise, nothing is written (but the cache)."""
     clock = _Clock()
-    ctx, eg, meta = _context(src, cache)
+    ctx, eg, meta, drafts = _context(src, cache)
     clock.lap("registry")
     keys = sorted(src.annotations)
     metas: dict[str, shard.ArticleMeta] = {}
@@ -206,7 +206,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
             todo.append(key)
         else:
             metas[key] = m
-    errors: list[InputError] = []
+    errors: list[InputError] = list(drafts)
     clashes: list[str] = []
     for key, m, errs, clash in _run_articles(ctx, todo, jobs or os.cpu_count() or 1, progress):
         if m is not None:
@@ -214,7 +214,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
         errors.extend(InputError(*e) for e in errs)
         if clash:
             clashes.append(clash)
-    errors.extend(load.corpus_errors([(m.file, src.annotations[k][1]) for k, m in sorted(metas.items())]))
+    errors.extend(load.corpus_errors(src, [(m.file, src.annotations[k][1]) for k, m in sorted(metas.items())]))
     additions: dict[str, Graph] = {}
     tfs = load.load_turtle(src)
     for tf in tfs:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+from collections import Counter
 from pathlib import Path
 
-from . import __version__, build as builder, curate, guard, load, progress, query as q, registry, validate
+from . import __version__, build as builder, curate, draft as drafting, guard, load, lock, progress, query as q, registry, validate
 from .errors import InputError, InputErrors, KgError, UsageError
 
 DEFAULT_OUT = Path("build")
@@ -59,12 +60,34 @@ def cmd_validate(args) -> int:
 def cmd_add(args) -> int:
     curate.usage_check(args.additions)
     seeds, display = _seeds(args)
-    outcome, written = curate.add(seeds, display, args.additions, Path(args.out))
-    sys.stdout.write(validate.render(outcome.report, validate.ReportFormat.TEXT))
-    if not outcome.conforms:
+    applied = curate.add(seeds, display, args.additions, Path(args.out), replace=args.replace,
+                         lock_timeout=args.wait, on_wait=lambda msg: print(msg, file=sys.stderr, flush=True))
+    sys.stdout.write(validate.render(applied.outcome.report, validate.ReportFormat.TEXT))
+    for r in applied.replaced:
+        verb = "replaces" if applied.outcome.conforms else "would replace"
+        if not (r.removed or r.added or r.kept):   # a Turtle file: no claim ids
+            print(f"{verb} {display}/{r.target}")
+            continue
+        print(f"{verb} {display}/{r.target}: removes {len(r.removed)} claim(s)"
+              + (f" ({', '.join(r.removed)})" if r.removed else "")
+              + f", adds {len(r.added)}" + (f" ({', '.join(r.added)})" if r.added else "")
+              + f", keeps {len(r.kept)} id(s)")
+    if not applied.outcome.conforms:
         print("rejected: nothing was changed in the seeds or the dumps", file=sys.stderr)
         return 1
-    print(f"added: {', '.join(written)}; rebuilt {args.out}/")
+    print(f"added: {', '.join(applied.written)}; rebuilt {args.out}/")
+    return 0
+
+
+def cmd_draft(args) -> int:
+    seeds, display = _seeds(args)
+    d, written = drafting.draft(seeds, display, args.article, Path(args.out))
+    kinds = Counter(c.type for c in d.claims)
+    print(f"drafted {d.annotation_name}: {len(d.claims)} candidate claims"
+          + (f" ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})" if kinds else "")
+          + f", {len(d.candidates)} entity candidates, {sum(1 for c in d.claims if 'refers_to' in c.fields)} refers_to suggestions")
+    print("wrote: " + ", ".join(str(p) for p in written))
+    print("review every `draft:` line (kg validate refuses them), then: kg validate " + " ".join(str(p) for p in written))
     return 0
 
 
@@ -76,6 +99,8 @@ def cmd_entities(args) -> int:
             continue
         aliases = f"  (also: {', '.join(ent.aliases)})" if ent.aliases else ""
         print(f"{ent.id:34} {ent.type:15} {ent.label}{aliases}")
+        for key, p in ent.positions.items():   # the keys a `position` claim names
+            print(f"{'':34} {'position':15} {key}: {p.role}" + (f" (of {p.org})" if p.org else ""))
     return 0
 
 
@@ -225,7 +250,17 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("additions", nargs="+", metavar="ADDITION")
     a.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
     a.add_argument("--out", default=str(DEFAULT_OUT), help="dumps to rebuild (default: build/)")
+    a.add_argument("--replace", action="store_true",
+                   help="allow replacing an annotation or Turtle file the seeds already have (prints the claims removed and added)")
+    a.add_argument("--wait", type=float, default=lock.DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"how long to wait for another kg add on the same seeds (default {lock.DEFAULT_TIMEOUT:g})")
     a.set_defaults(func=cmd_add)
+
+    d = sub.add_parser("draft", help="draft an annotation file (and registry candidates) for a new article, to edit")
+    d.add_argument("article", metavar="ARTICLE.txt")
+    d.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
+    d.add_argument("--out", default="draft", help="directory to write the draft into (default: draft/)")
+    d.set_defaults(func=cmd_draft)
 
     e = sub.add_parser("entities", help="list the entity registry: ids, types, labels, aliases")
     e.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")

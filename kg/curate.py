@@ -2,7 +2,8 @@
 
 An addition is one of
 - an annotation file (YAML with `article:` and `claims:`), for a new article or replacing one;
-- a registry file (YAML mapping new entity ids to entries), merged into seeds/entities.yaml;
+- a registry file (YAML mapping new entity ids to entries, or an existing id to only
+  `aliases`/`positions` to add), merged into seeds/entities.yaml;
 - an article text (``.txt``), the verbatim source an annotation file names;
 - a Turtle file (``.ttl``) of data, vetted as untrusted input (``kg.turtle``).
 
@@ -19,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build as builder, cache as cachemod, load, publish, source, validate
+from . import build as builder, cache as cachemod, load, lock, publish, registry, source, validate
 from .errors import InputError, Pos, UsageError
 from .source import YMap
 
@@ -128,32 +129,87 @@ def _check(src: load.Sources, additions: list[Addition], cache: cachemod.Cache) 
     return Outcome(added, validate.report_graph(added))
 
 
-def add(seeds: Path, display_root: str, paths: list[str], out: Path) -> tuple[Outcome, list[str]]:
-    """Apply additions that conform; returns the outcome and the seed files written."""
+@dataclass
+class Replacement:
+    """An annotation file that ``--replace`` swaps for a new version: claims by id."""
+
+    target: str
+    removed: list[str]
+    added: list[str]
+    kept: list[str]
+
+
+@dataclass
+class Applied:
+    outcome: Outcome
+    written: list[str]                # seed files written, relative to the seeds
+    replaced: list[Replacement]
+
+
+def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bool = False,
+        lock_timeout: float = lock.DEFAULT_TIMEOUT, on_wait=None) -> Applied:
+    """Apply additions that conform, under the seeds' lock; nothing changes unless all conform.
+
+    A taken name (an annotation file or Turtle file the seeds already have) is
+    refused unless ``replace`` is true; then the replacement is validated in
+    place of the old file and the claims it removes and adds are reported.
+    """
     additions = classify(paths)
-    outcome = _check(load.Sources.of(seeds, display_root), additions, cachemod.Cache(out / builder.CACHE_DIR))
-    if not outcome.conforms:
-        return outcome, []
-    new_content: dict[Path, bytes] = {}
+    with lock.seeds_lock(seeds, lock_timeout, on_wait):
+        src = load.Sources.of(seeds, display_root)
+        replaced = _replacements(seeds, display_root, additions, replace)
+        outcome = _check(src, additions, cachemod.Cache(out / builder.CACHE_DIR))
+        if not outcome.conforms:
+            return Applied(outcome, [], replaced)
+        new_content: dict[Path, bytes] = {}
+        for a in additions:
+            target = seeds / a.target
+            if a.kind is Kind.REGISTRY:
+                base = new_content.get(target, target.read_bytes()).decode("utf-8")
+                new_content[target] = registry.merge_text(base, source.read_text(a.path, a.display), str(target),
+                                                          a.display, a.path.name).encode("utf-8")
+            else:
+                new_content[target] = a.path.read_bytes()
+        reg_path = seeds / load.ENTITIES_FILE
+        if reg_path in new_content:
+            _check_appended_registry(reg_path, new_content[reg_path], [a for a in additions if a.kind is Kind.REGISTRY])
+        backups = {t: (t.read_bytes() if t.exists() else None) for t in new_content}
+        publish.replace_files(new_content)  # a seed file keeps its mode; a new one gets 0644 less the umask
+        try:
+            builder.build(seeds, out, display_root)
+        except BaseException:
+            _restore(backups)
+            raise
+        return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced)
+
+
+def _replacements(seeds: Path, display_root: str, additions: list[Addition], replace: bool) -> list[Replacement]:
+    """Refuse to overwrite a seed file silently; with ``replace``, say what changes."""
+    out = []
     for a in additions:
         target = seeds / a.target
-        if a.kind is Kind.REGISTRY:
-            base = new_content.get(target, target.read_bytes())
-            sep = b"" if base.endswith(b"\n") else b"\n"
-            new_content[target] = base + sep + f"\n# added by `kg add` from {a.path.name}\n".encode() + a.path.read_bytes()
-        else:
-            new_content[target] = a.path.read_bytes()
-    registry = seeds / load.ENTITIES_FILE
-    if registry in new_content:
-        _check_appended_registry(registry, new_content[registry], [a for a in additions if a.kind is Kind.REGISTRY])
-    backups = {t: (t.read_bytes() if t.exists() else None) for t in new_content}
-    publish.replace_files(new_content)
-    try:
-        builder.build(seeds, out, display_root)
-    except BaseException:
-        _restore(backups)
-        raise
-    return outcome, sorted(str(t.relative_to(seeds)) for t in new_content)
+        if a.kind not in (Kind.ANNOTATION, Kind.TURTLE) or not target.exists():
+            continue
+        if target.read_bytes() == a.path.read_bytes():
+            continue
+        shown = f"{display_root}/{a.target}"
+        if not replace:
+            raise InputError(Pos(a.display), f"{shown} already exists",
+                             "give the new article its own number (see `kg draft`), or pass --replace to replace "
+                             f"{shown} with this file")
+        old = set(_claim_ids(target)) if a.kind is Kind.ANNOTATION else set()
+        new = set(_claim_ids(a.path, a.display)) if a.kind is Kind.ANNOTATION else set()
+        out.append(Replacement(a.target, sorted(old - new), sorted(new - old), sorted(old & new)))
+    return out
+
+
+def _claim_ids(path: Path, display: str | None = None) -> list[str]:
+    root = source.load(path, display)
+    claims = root.get("claims") if isinstance(root, YMap) else None
+    if not isinstance(claims, source.YSeq):
+        return []
+    ids = [c.get("id") for c in claims.items if isinstance(c, YMap)]
+    return [i.value.strip() for i in ids if isinstance(i, source.YStr)]
 
 
 def _check_appended_registry(registry: Path, combined: bytes, added: list[Addition]) -> None:

@@ -6,7 +6,6 @@ Errors in different claims and files are collected and reported together.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 import re
 from dataclasses import dataclass, field
@@ -17,33 +16,27 @@ from . import anchor, source
 from .errors import InputError, InputErrors, Pos, collect
 from .model import (
     ACTS, CLAIM_TYPES, ENUMS, REQUEST_FIELDS,
-    Article, Basis, Claim, Count, Dataset, Entity, FieldSpec, Kind, Precision, Publisher, Quote, TurtleFile,
+    Article, Claim, Count, Dataset, Entity, FieldSpec, Kind, Quote, TurtleFile,
 )
-from .registry import ID_RE, check_registry_refs, load_dataset_meta, load_entities
+from .header import ARTICLES_DIR, DRAFT_FIX, HeaderReader, _short, article_number, file_sha256  # noqa: F401
+from .registry import ID_RE, check_registry_refs, load_dataset_meta, read_registry
 from .source import (
     Fields, Node, YMap, YSeq, YStr, as_list, as_text, is_null, kind_name, parse_date, parse_int, suggest,
 )
 
 KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
-SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 ENTITIES_FILE = "entities.yaml"
 DATASET_FILE = "dataset.yaml"
-ARTICLES_DIR = "articles"
 ANNOTATIONS_DIR = "annotations"
 ADDITIONS_DIR = "additions"
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 # ---------------------------------------------------------------- annotations
 
-ARTICLE_KEYS = ["file", "sha256", "title", "publisher", "published", "curator", "annotated_on"]
 
 
-class ArticleLoader:
+class ArticleLoader(HeaderReader):
     def __init__(self, src: "Sources", entities: dict[str, Entity]) -> None:
         self.src = src
         self.root = src.root
@@ -62,11 +55,13 @@ class ArticleLoader:
             raise InputError(Pos(display), f"annotation file name {path.name!r} is not a simple key",
                              "name it after the article number, e.g. 005.yaml")
         top = Fields(root, "an annotation file", ["article", "claims"], ["article", "claims"])
-        art = self._article_meta(key, display, top.get("article"))
+        errors: list[InputError] = []
+        art = self._article_meta(key, display, top.get("article"), errors)
         claims_node = top.get("claims")
         if not isinstance(claims_node, YSeq):
-            raise InputError(claims_node.pos, "`claims` must be a list", "start each claim with `- id:`")
-        errors: list[InputError] = []
+            errors.append(InputError(claims_node.pos, "`claims` must be a list", "start each claim with `- id:`"))
+        if art is None or errors and not isinstance(claims_node, YSeq):
+            raise InputErrors(errors)
         seen: dict[str, Pos] = {}
         ctx = _ClaimContext(self, art)
         for cnode in claims_node.items:
@@ -85,52 +80,17 @@ class ArticleLoader:
         art.annotation_sha256 = file_sha256(path)
         return art
 
-    def _article_meta(self, key: str, display: str, node: Node) -> Article:
-        f = Fields(node, "`article`", ARTICLE_KEYS, ["file", "sha256", "title", "published", "curator", "annotated_on"])
-        fname = f.text("file")
-        fnode = f.get("file")
-        if "/" in fname or "\\" in fname or fname.startswith("."):
-            raise InputError(fnode.pos, f"article file {fname!r} must be a plain file name", f"put the file in {self.root}/{ARTICLES_DIR}/ and name it only")
-        if fname not in self.src.articles:
-            raise InputError(fnode.pos, f"article file {self.root}/{ARTICLES_DIR}/{fname} does not exist",
-                             suggest(fname, sorted(self.src.articles), "article files"))
-        apath, adisplay = self.src.articles[fname]
-        sha = f.text("sha256").strip().lower()
-        if not SHA_RE.match(sha):
-            raise InputError(f.get("sha256").pos, "`sha256` is not 64 hexadecimal digits", f"run `sha256sum {adisplay}`")
-        actual = file_sha256(apath)
-        if actual != sha:
-            raise InputError(f.get("sha256").pos,
-                             f"{adisplay} has changed: its sha256 is {actual}, the annotation records {sha}",
-                             "articles are never edited: restore the original text (annotations are anchored to it)")
-        text = source.read_text(apath, adisplay)
-        publisher = None
-        if f.get("publisher") is not None:
-            pnode = f.get("publisher")
-            basis, note = Basis.STATED, None
-            if isinstance(pnode, YMap):
-                pf = Fields(pnode, "`publisher`", ["entity", "inferred"], ["entity"])
-                note = pf.text("inferred")
-                basis = Basis.INFERRED if note else Basis.STATED
-                pnode = pf.get("entity")
-            publisher = Publisher(self.ref(pnode, "publisher", frozenset({"Media"})), basis, note)
-        title, title_note = f.get("title"), None
-        if isinstance(title, YMap):
-            tf = Fields(title, "`title`", ["value", "inferred"], ["value", "inferred"])
-            title, title_note = tf.get("value"), tf.text("inferred")
-        published = parse_date(f.get("published"), "published")
-        annotated = parse_date(f.get("annotated_on"), "annotated_on")
-        if annotated.precision is not Precision.DAY:
-            raise InputError(f.get("annotated_on").pos, "`annotated_on` must be a full date", "write YYYY-MM-DD")
-        return Article(key, fname, sha, text, as_text(title, "title").strip(), title_note, publisher, published, f.text("curator"),
-                       annotated.lexical, display, [], node.pos)
-
     def ref(self, node: Node, key: str, types: frozenset[str]) -> str:
         eid = as_text(node, key).strip()
         ent = self.entities.get(eid)
         if ent is None:
             by_name = self.by_name.get(eid.lower())
-            hint = f"did you mean `{by_name}`?" if by_name else suggest(eid, self.names, f"ids in {self.root}/{ENTITIES_FILE}")
+            if by_name and types and self.entities[by_name].type not in types:
+                by_name = None
+            fitting = [i for i in self.names if not types or self.entities[i].type in types]
+            kinds = " or ".join(sorted(types)) if types else "entity"
+            hint = f"did you mean `{by_name}`?" if by_name else suggest(
+                eid, fitting, f"{kinds} ids in {self.root}/{ENTITIES_FILE} (`kg entities` lists them)")
             raise InputError(node.pos, f"unknown entity id `{eid}` in `{key}`", hint)
         if types and ent.type not in types:
             raise InputError(node.pos, f"`{key}` names `{eid}`, a {ent.type}",
@@ -158,22 +118,37 @@ class _ClaimContext:
         ctype = CLAIM_TYPES.get(tname)
         if ctype is None:
             raise InputError(tnode.pos, f"unknown claim type {tname!r}", suggest(tname, list(CLAIM_TYPES), "types: " + ", ".join(CLAIM_TYPES)))
-        allowed = ["id", "type", "evidence"] + [s.key for s in ctype.fields]
+        allowed = ["id", "type", "evidence", "draft"] + [s.key for s in ctype.fields]
         required = ["id", "evidence"] + [s.key for s in ctype.fields if s.required]
         f = Fields(node, f"a `{tname}` claim", allowed, required)
         cid = as_text(f.get("id"), "id").strip()
         if not ID_RE.match(cid):
             raise InputError(f.get("id").pos, f"claim id {cid!r} is not a lower-case slug", "use letters, digits and single hyphens")
-        evidence = [self.quote(q) for q in as_list(f.get("evidence"))]
+        errors: list[InputError] = []
+        quotes = as_list(f.get("evidence"))
+        evidence = [q for q in (collect(errors, self.quote, n) for n in quotes) if q is not None]
         claim = Claim(cid, tname, ctype.cls, {}, ctype.fields, evidence, node.pos)
-        self.fill(claim, f, ctype.fields)
+        # every field's error is reported, not only the first; words that must lie inside
+        # the evidence are checked only when all of the evidence was found
+        self.fill(claim, f, ctype.fields, errors, inner=len(evidence) == len(quotes))
+        if f.get("draft") is not None:
+            errors.append(InputError(node.key_pos("draft"), f"claim `{cid}` is a draft: {_short(f.text('draft'), 160)}", DRAFT_FIX))
+        if errors:
+            raise InputErrors(errors)
         return claim
 
-    def fill(self, claim: Claim, f: Fields, specs: tuple[FieldSpec, ...]) -> None:
+    def fill(self, claim: Claim, f: Fields, specs: tuple[FieldSpec, ...],
+             errors: list[InputError] | None = None, inner: bool = True) -> None:
+        mine: list[InputError] = [] if errors is None else errors
         for spec in specs:
             value = f.get(spec.key)
-            if value is not None:
-                claim.values[spec.key] = self.value(spec, value, claim)
+            if value is None or (not inner and spec.kind in (Kind.QUOTES, Kind.COUNT)):
+                continue
+            v = collect(mine, self.value, spec, value, claim)
+            if v is not None:
+                claim.values[spec.key] = v
+        if errors is None and mine:
+            raise InputErrors(mine)
 
     def value(self, spec: FieldSpec, node: Node, claim: Claim) -> Any:
         k = spec.kind
@@ -183,7 +158,10 @@ class _ClaimContext:
             return self.loader.ref(node, spec.key, spec.types)
         if k is Kind.ENTITIES:
             items = as_list(node)
-            ids = [self.loader.ref(n, spec.key, spec.types) for n in items]
+            errors: list[InputError] = []
+            ids = [collect(errors, self.loader.ref, n, spec.key, spec.types) for n in items]
+            if errors:
+                raise InputErrors(errors)   # every unknown id of the list, not just the first
             if len(set(ids)) != len(ids):
                 raise InputError(node.pos, f"`{spec.key}` names an entity twice", "list each entity once")
             if len(ids) < spec.min_items:
@@ -224,7 +202,11 @@ class _ClaimContext:
         if k is Kind.REQUESTS:
             if not isinstance(node, YSeq) or not node.items:
                 raise InputError(node.pos, "`requests` must be a non-empty list of requested actions", "write `- act: raise-issue` …")
-            return [self.request(n, claim, i) for i, n in enumerate(node.items, 1)]
+            errors: list[InputError] = []
+            requests = [collect(errors, self.request, n, claim, i) for i, n in enumerate(node.items, 1)]
+            if errors:
+                raise InputErrors(errors)
+            return requests
         raise AssertionError(k)  # pragma: no cover
 
     def request(self, node: Node, parent: Claim, n: int) -> Claim:
@@ -283,6 +265,11 @@ class _ClaimContext:
             else:
                 span = self.doc.locate(text, occurrence=occurrence, prefix=prefix, within=within)
         except anchor.QuoteNotFound as nf:
+            if prefix is not None and self.doc.occurrences(text) and \
+                    any(self.doc.folded[:st].endswith(anchor.fold(prefix) + " ") for st in self.doc.occurrences(text)):
+                raise InputError(node.pos, f"the quote is not preceded by the `prefix` {prefix!r}, but by {prefix + ' '!r}: "
+                                 "YAML dropped the trailing space of the plain value",
+                                 f"quote the prefix with its space: prefix: '{prefix} '") from None
             line, col = self.doc.line_col(nf.nearest_start)
             raise InputError(
                 node.pos,
@@ -306,10 +293,6 @@ class _ClaimContext:
     def check_claim_refs(self, ids: dict[str, Pos]) -> list[InputError]:
         return [InputError(n.pos, f"no claim `{cid}` in this file", suggest(cid, list(ids), "claim ids of this file"))
                 for n, cid in self.claim_refs if cid not in ids]
-
-
-def _short(text: str, n: int = 90) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 # ---------------------------------------------------------------- the seeds
@@ -350,27 +333,38 @@ class Sources:
                        list(self.entity_files), dict(self.turtle))
 
 
-def load_registry(src: Sources) -> dict[str, Entity]:
-    """The entity registry: seeds/entities.yaml and any registry additions overlaid on it."""
+def load_registry(src: Sources) -> tuple[dict[str, Entity], list[InputError]]:
+    """The entity registry: seeds/entities.yaml and any registry additions overlaid on it.
+    Also returns the entries still marked ``draft:`` (errors reported with the claims' errors)."""
     entities: dict[str, Entity] = {}
+    drafts: list[InputError] = []
     for path, display in src.entity_files:
-        for eid, ent in load_entities(path, display, check_refs=False).items():
-            if eid in entities:
+        found, patched = read_registry(path, display, entities, drafts=drafts)
+        for eid, ent in found.items():
+            if eid in entities and eid not in patched:
                 raise InputError(ent.pos, f"entity `{eid}` is already in the registry ({entities[eid].pos})",
-                                 "choose another id, or edit the existing entry")
+                                 "choose another id; to add names or positions to it, give only "
+                                 f"`{eid}: {{aliases: […]}}` or `{eid}: {{positions: {{…}}}}` (README \"The entity registry\")")
             entities[eid] = ent
     ref_errors = check_registry_refs(entities)
     if ref_errors:
         raise InputErrors(ref_errors)
-    return entities
+    return entities, drafts
 
 
-def corpus_errors(annotated: list[tuple[str, Pos | str]]) -> list[InputError]:
-    """What no single annotation file shows: two files annotating one article.
-    ``annotated`` lists (article file, where its annotation file says so)."""
+def corpus_errors(src: Sources, annotated: list[tuple[str, Pos | str]]) -> list[InputError]:
+    """What no single annotation file shows: an article without an annotation file, and two
+    files annotating one article.  ``annotated`` lists (article file, where its annotation
+    file names it)."""
+    errors = []
+    for fname, (_, display) in sorted(src.articles.items()):
+        if article_number(fname) not in src.annotations:
+            errors.append(InputError(Pos(display), f"article {fname} has no annotation file",
+                                     f"write {src.root}/{ANNOTATIONS_DIR}/{article_number(fname)}.yaml for it "
+                                     "(`kg draft` starts one), or remove the article"))
     files = Counter(f for f, _ in annotated)
-    return [InputError(pos, f"{f} is annotated by more than one file", "keep one annotation file per article")
-            for f, pos in annotated if files[f] > 1]
+    return errors + [InputError(pos, f"{f} is annotated by more than one file", "keep one annotation file per article")
+                     for f, pos in annotated if files[f] > 1]
 
 
 def load_turtle(src: Sources) -> list[TurtleFile]:
@@ -382,14 +376,14 @@ def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Datase
     """Load dataset.yaml, the registry, every annotation file and Turtle addition."""
     src = seeds if isinstance(seeds, Sources) else Sources.of(seeds, display_root)
     meta = load_dataset_meta(src.seeds / DATASET_FILE, f"{src.root}/{DATASET_FILE}")
-    entities = load_registry(src)
+    entities, drafts = load_registry(src)
     loader = ArticleLoader(src, entities)
-    articles, errors = [], []
+    articles, errors = [], list(drafts)
     for key, (path, display) in sorted(src.annotations.items()):
         art = collect(errors, loader.load, path, display)
         if art is not None:
             articles.append(art)
-    errors.extend(corpus_errors([(a.file, a.pos) for a in articles]))
+    errors.extend(corpus_errors(src, [(a.file, a.pos) for a in articles]))
     if errors:
         raise InputErrors(errors)
     return Dataset(meta["title"], meta["description"], meta["version"], meta["license"], meta["issued"],

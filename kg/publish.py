@@ -298,7 +298,8 @@ def replace_files(files: dict[Path, bytes]) -> None:
 
     Nothing is replaced until every file has been written and checked; on an
     error the temporary files are removed and the targets are untouched.  A file
-    that exists keeps its mode; a new one gets 0644 (less the umask).
+    that exists keeps its mode; a new one gets 0644 less the umask (``mkstemp``
+    alone would make it 0600).
     """
     temps: dict[Path, str] = {}
     umask = os.umask(0)
@@ -312,8 +313,7 @@ def replace_files(files: dict[Path, bytes]) -> None:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644 & ~umask
-            os.chmod(tmp, mode)
+            os.chmod(tmp, target.stat().st_mode & 0o7777 if target.exists() else 0o644 & ~umask)
             if Path(tmp).read_bytes() != data:  # pragma: no cover
                 raise KgError(f"{tmp}: re-read differs from what was written")
     except BaseException:

@@ -217,6 +217,9 @@ def _json_term(term) -> dict:
     return out
 
 
+_ONE_LINE = re.compile(r"\s*[\n\r\t\f\v\x85\u2028\u2029]\s*|\s{2,}")
+
+
 def render(results, fmt: Format) -> str:
     """Results as text.  Parameter variables (``?_name``) are bound, not answers: not shown."""
     if isinstance(results, ox.QueryBoolean):
@@ -230,7 +233,9 @@ def render(results, fmt: Format) -> str:
     if fmt is Format.JSON:
         bindings = [{n: _json_term(sol[n]) for n in names if sol[n] is not None} for sol in solutions]
         return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False, indent=1) + "\n"
-    rows = [[_cell(sol[v]) for v in names] for sol in solutions]
+    # a quote with a line break must not break a cell: whitespace runs show as one space
+    # (the graph keeps the article's characters in oa:exact)
+    rows = [[_ONE_LINE.sub(" ", _cell(sol[v])) for v in names] for sol in solutions]
     if fmt is Format.CSV:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\r\n")

@@ -105,9 +105,28 @@ def parse(text: str, path: str) -> Node:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = _pos(path, mark) if mark else Pos(path)
-        raise InputError(pos, f"YAML syntax error: {exc.problem or exc.context}", "fix the YAML syntax") from None
+        raise InputError(pos, f"YAML syntax error: {exc.problem or exc.context}", _syntax_hint(text, exc)) from None
     builder = _Builder(path)
     return builder.build(stream)
+
+
+QUOTING_HINT = ("put the whole value in single quotes, e.g. 'Mr Griffin added: “…”' (double any ' inside); "
+                "a plain value may not contain `: ` or start with a straight \"")
+_VALUE_RE = re.compile(r"^\s*(?:-\s+)?(?:[\w-]+:\s+)?(.*)$")
+
+
+def _syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
+    """Most YAML syntax errors curators meet come from a quote copied into a plain value:
+    `description: He said: “…”` (a second `: `) or `evidence: "Stop" he said` (a straight " first)."""
+    lines = text.splitlines()
+    for mark in (exc.problem_mark, exc.context_mark):
+        if mark is None or mark.line >= len(lines):
+            continue
+        for line in (lines[mark.line], lines[mark.line - 1] if mark.line else ""):
+            value = _VALUE_RE.match(line).group(1)
+            if value.startswith('"') or (value[:1] not in ("'", "{", "[", "|", ">") and ": " in value):
+                return QUOTING_HINT
+    return "fix the YAML syntax"
 
 
 def load(path: Path, display: str | None = None) -> Node:
@@ -228,6 +247,9 @@ class Fields:
 
 
 def as_text(node: Node, key: str) -> str:
+    if isinstance(node, YMap) and len(node.entries) == 1:
+        inner = next(iter(node.entries))
+        raise InputError(node.pos, f"`{key}` was read as a mapping because its value contains `{inner}: `", QUOTING_HINT)
     if not isinstance(node, YStr):
         raise InputError(node.pos, f"`{key}` must be text, not {kind_name(node)}", "write a single string")
     if not node.value.strip():

@@ -49,10 +49,13 @@ def select(st: ox.Store, query: str) -> list[dict[str, str]]:
 
 
 def copy_seeds(dest: Path, annotations: tuple[str, ...] = ("000.yaml",)) -> Path:
-    """A seeds directory with the registry, all articles and the given annotation files."""
+    """A seeds directory with the registry and the given annotation files with their articles."""
     seeds = dest / "seeds"
     (seeds / "annotations").mkdir(parents=True)
-    shutil.copytree(SEEDS / "articles", seeds / "articles")
+    (seeds / "articles").mkdir()
+    for name in annotations:  # an article without its annotation file is an error
+        for art in (SEEDS / "articles").glob(Path(name).stem + "_*.txt"):
+            shutil.copy(art, seeds / "articles" / art.name)
     for name in ("dataset.yaml", "entities.yaml"):
         shutil.copy(SEEDS / name, seeds / name)
     for name in annotations:
@@ -62,10 +65,13 @@ def copy_seeds(dest: Path, annotations: tuple[str, ...] = ("000.yaml",)) -> Path
 
 def snapshot(directory: Path) -> dict[str, bytes]:
     """Every file's bytes; the store (RocksDB files, not byte-stable) by the generation it points at;
-    the build cache (not output) left out."""
+    the build cache (not output) left out.  The seeds' lock file (kg/lock.py, empty when no one
+    holds it) is not data."""
     out = {}
     for p in sorted(directory.rglob("*")):
         rel = p.relative_to(directory)
+        if rel.name == ".kg.lock":
+            continue
         if p.is_symlink():
             out[str(rel)] = os.readlink(p).encode()
         elif p.is_file() and not rel.parts[0].startswith((".store-", ".cache")):

@@ -111,3 +111,58 @@ def test_quote_with_colon_read_as_mapping_gets_a_hint(tmp_path, capsys):
     _replace("""      - "He told reporters: “If there""", """      - He told reporters: “If there""")(seeds)
     assert cli.main(["build", "--seeds", str(seeds), "--out", str(tmp_path / "out")]) == 2
     assert "contains `He told reporters: `" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- all errors in one round (issue 11.4)
+
+def _errors(tmp_path, capsys, *mutations) -> str:
+    seeds = copy_seeds(tmp_path)
+    for m in mutations:
+        m(seeds)
+    assert cli.main(["validate", "--seeds", str(seeds)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def test_header_errors_do_not_hide_claim_errors(tmp_path, capsys):
+    err = _errors(tmp_path, capsys,
+                  _replace("sha256: c997f75fed4c4f5a", "sha256: 0000000000000000"),
+                  _replace("annotated_on: 2026-11-22", "annotated_on: 2026-11"),
+                  _replace("holder: tillerson", "holder: tilerson"))
+    assert "000_ee038c59db45252e.txt has changed" in err
+    assert "`annotated_on` must be a full date" in err
+    assert "unknown entity id `tilerson`" in err
+    assert "3 errors; nothing was written" in err
+
+
+def test_every_unknown_id_of_a_claim_is_reported(tmp_path, capsys):
+    err = _errors(tmp_path, capsys, _replace("reported_by: [chad-griffin, human-rights-campaign]",
+                                             "reported_by: [chad-grifin, human-rights-campain]"))
+    assert "unknown entity id `chad-grifin` in `reported_by` — did you mean `chad-griffin`" in err
+    assert "unknown entity id `human-rights-campain` in `reported_by` — did you mean `human-rights-campaign`" in err
+
+
+def test_suggestions_come_from_entities_of_a_fitting_type(tmp_path, capsys):
+    err = _errors(tmp_path, capsys, _replace("place: chechnya", "place: grozny"),
+                  _replace("entity: pinknews", "entity: the-guardian"))
+    place = next(line for line in err.splitlines() if "`grozny`" in line)
+    assert "macron" not in place and "chechnya" not in place   # people are not places
+    media = next(line for line in err.splitlines() if "`the-guardian`" in line)
+    assert "chad-griffin" not in media and "Media ids" in media
+
+
+@pytest.mark.parametrize("old, new, line", [
+    ("description: Chechnya is an autonomous region of Russia.",
+     "description: The article says: Chechnya is an autonomous region of Russia.", "description: The article says:"),
+    ("evidence: Kremlin Spokesman Dmitry Peskov", 'evidence: "Kremlin Spokesman" Dmitry Peskov', 'evidence: "Kremlin'),
+])
+def test_quoting_hint_for_plain_values(tmp_path, capsys, old, new, line):
+    err = _errors(tmp_path, capsys, _replace(old, new))
+    assert "put the whole value in single quotes" in err, err
+
+
+def test_prefix_whose_trailing_space_yaml_dropped(tmp_path, capsys):
+    err = _errors(tmp_path, capsys, _replace("evidence: Russian President Vladimir Putin",
+                                             "evidence: {exact: Vladimir Putin, prefix: Russian President }"))
+    assert "YAML dropped the trailing space" in err and "prefix: 'Russian President '" in err

@@ -47,7 +47,7 @@ MIN_QUERIES = 17
 CASES: dict[str, list[dict[str, str]]] = {
     "who-raised-the-issue-with": [{"issue": "human-rights"}, {"actor": "lavrov"}],
     "who-urged": [{"actor": "tillerson"}, {"actor": "putin"}],
-    "statements-by": [{"actor": "trump"}, {"actor": "peskov"}],
+    "statements-by": [{"actor": "trump"}, {"actor": "peskov"}, {"actor": "chad-griffin"}],
     "evidence": [{"claim": "002/trump-raising-with-putin-unknown"}, {"claim": "004/reports-three-killed"}],
     "abuse-reports-by-place": [{"place": "moscow"}],
 }

@@ -61,7 +61,7 @@ def test_per_article_validation_equals_the_whole_reference(tmp_path):
 
 
 def test_fast_reasoner_equals_owlrl_on_every_seed_article(monkeypatch):
-    ctx, _, _ = build._context(load.Sources.of(SEEDS), cachemod.Cache(None))
+    ctx, *_ = build._context(load.Sources.of(SEEDS), cachemod.Cache(None))
     for key in sorted(ctx.src.annotations):
         results = {}
         for engine in infer.Engine:
@@ -148,7 +148,7 @@ def test_a_registry_change_rebuilds_only_the_articles_naming_the_entity(tmp_path
 def _article_graph(seeds: Path, key: str) -> Graph:
     from kg import map as mapper
     from kg.store import Store
-    ctx, _, _ = build._context(load.Sources.of(seeds), cachemod.Cache(None))
+    ctx, *_ = build._context(load.Sources.of(seeds), cachemod.Cache(None))
     st = Store()
     mapper.map_article(st, ctx.loader.load(*ctx.src.annotations[key]))
     return st.graph(iris.G.article(key))
@@ -239,7 +239,7 @@ def test_per_article_build_equals_the_reference_on_a_generated_corpus(corpus, tm
 
 
 def test_fast_reasoner_equals_owlrl_on_a_generated_corpus(corpus, monkeypatch):
-    ctx, _, _ = build._context(load.Sources.of(corpus), cachemod.Cache(None))
+    ctx, *_ = build._context(load.Sources.of(corpus), cachemod.Cache(None))
     for key in sorted(ctx.src.annotations)[:6]:
         results = {}
         for engine in infer.Engine:
