@@ -26,7 +26,8 @@ def _seeds(args) -> tuple[Path, str]:
 def cmd_build(args) -> int:
     seeds, display = _seeds(args)
     out = Path(args.out)
-    with progress.Bar(enabled=not args.quiet) as bar:
+    with lock.seeds_lock(seeds, args.wait, lambda msg: print(msg, file=sys.stderr, flush=True), readers_ok=True), \
+            progress.Bar(enabled=not args.quiet) as bar:
         summary = builder.build(seeds, out, display, jobs=args.jobs, cache_dir=Path(args.cache) if args.cache else None,
                                 progress=bar.update)
     print_summary(summary)
@@ -235,6 +236,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quiet", action="store_true", help="print the summary only: no headline answer, no progress bar")
     b.add_argument("--jobs", type=int, help="worker processes for the per-article stages (default: the number of cores)")
     b.add_argument("--cache", help="build cache directory (default: OUT/.cache; safe to delete)")
+    b.add_argument("--wait", type=float, default=lock.DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help="how long to wait for a kg add or build holding the seeds' lock (default: 120)")
     b.set_defaults(func=cmd_build)
 
     v = sub.add_parser("validate", help="validate the seeds, or additions together with them")

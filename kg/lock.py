@@ -51,12 +51,14 @@ def _holder(fd: int) -> str:
 
 @contextlib.contextmanager
 def seeds_lock(seeds: Path, timeout: float = DEFAULT_TIMEOUT,
-               on_wait: Callable[[str], None] | None = None) -> Iterator[Path]:
+               on_wait: Callable[[str], None] | None = None, readers_ok: bool = False) -> Iterator[Path | None]:
     """Hold the seeds' write lock for the duration of the ``with`` block.
 
     ``on_wait(message)`` is called once if the lock is taken by someone else
     (the CLI prints it on stderr); waiting longer than ``timeout`` seconds
-    raises :class:`LockTimeout`.
+    raises :class:`LockTimeout`.  With ``readers_ok`` (``kg build``, which only reads
+    the seeds) seeds nobody may write to are built without the lock: no ``kg add``
+    can change them meanwhile.
     """
     path = lock_path(seeds)
     key = os.path.realpath(path)
@@ -76,6 +78,9 @@ def seeds_lock(seeds: Path, timeout: float = DEFAULT_TIMEOUT,
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
+        if readers_ok and not os.access(seeds, os.W_OK):
+            yield None
+            return
         raise KgError(f"{path}: cannot open the seeds' lock file: {exc.strerror} — "
                       "kg add needs write access to the seeds directory") from None
     try:
