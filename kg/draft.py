@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -455,7 +454,5 @@ def draft(seeds: Path, display_root: str, article: str, out: Path, today: str | 
     for target in files:
         if target.exists() and not (target.suffix == ".txt" and target.read_bytes() == files[target]):
             raise InputError(Pos(str(target)), "already exists", "a draft never overwrites a file: move it away, or give another --out")
-    umask = os.umask(0)
-    os.umask(umask)
-    publish.replace_files(files, mode={t: 0o666 & ~umask for t in files})
+    publish.replace_files(files)  # new files: 0644 less the umask
     return d, sorted(files)

@@ -21,7 +21,7 @@ import corpus  # noqa: E402  (bench/corpus.py and its corpus_*.py stages)
 from corpus_text import WORDS  # noqa: E402
 
 N = 20
-BUILD_N = 5   # the build test's own corpus: kg build costs ~1.5 s an article until the scalable pipeline lands
+BUILD_N = 50  # the build test's own corpus: a small generated corpus built end to end in CI
 
 
 @pytest.fixture(scope="module")

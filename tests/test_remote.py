@@ -240,6 +240,7 @@ VIRTUOSO_WRONG = {
     "positions",
     "requested-actions",
     "statements-by",
+    "statements-by--actor=chad-griffin",
     "statements-by--actor=peskov",
     "statements-by--actor=trump",
     "timeline",

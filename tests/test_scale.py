@@ -118,7 +118,8 @@ def test_incremental_builds_equal_clean_builds(tmp_path):
     assert dumps(out) == _clean(seeds, tmp_path)
     assert store_quads(out) == loaded(out / "kg.nq")
 
-    (seeds / "annotations" / "002.yaml").unlink()   # removed
+    (seeds / "annotations" / "002.yaml").unlink()   # removed, with its article
+    next((seeds / "articles").glob("002_*.txt")).unlink()
     removed = build.build(seeds, out, "seeds", jobs=1)
     assert (removed.rebuilt, removed.articles) == (0, 3)
     assert dumps(out) == _clean(seeds, tmp_path)
