@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import anchor, source
+from . import anchor, limits, source
 from .errors import InputError, InputErrors, Pos, collect
 from .model import (
     ACTS, CLAIM_TYPES, ENUMS, REQUEST_FIELDS,
@@ -23,8 +23,8 @@ from .source import (
     Fields, Node, YMap, YSeq, YStr, as_list, as_text, is_null, kind_name, parse_date, parse_int, suggest,
 )
 
-KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
-SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*\Z")
+SHA_RE = re.compile(r"^[0-9a-f]{64}\Z")
 
 ENTITIES_FILE = "entities.yaml"
 DATASET_FILE = "dataset.yaml"
@@ -97,7 +97,7 @@ class ArticleLoader:
         sha = f.text("sha256").strip().lower()
         if not SHA_RE.match(sha):
             raise InputError(f.get("sha256").pos, "`sha256` is not 64 hexadecimal digits", f"run `sha256sum {adisplay}`")
-        actual = file_sha256(apath)
+        actual = hashlib.sha256(source.read_bytes(apath, adisplay, limits.ARTICLE_BYTES)).hexdigest()
         if actual != sha:
             raise InputError(f.get("sha256").pos,
                              f"{adisplay} has changed: its sha256 is {actual}, the annotation records {sha}",
@@ -275,6 +275,10 @@ class _ClaimContext:
     def _locate(self, node: Node, key: str, occurrence: int | None = None, prefix: str | None = None,
                 within: anchor.Span | None = None, first: bool = False) -> Quote:
         text = as_text(node, key)
+        for words in (text, prefix or ""):
+            if len(words) > limits.QUOTE_CHARS:
+                raise InputError(node.pos, f"a quote of {len(words):,} characters, over the limit of {limits.QUOTE_CHARS:,}",
+                                 "quote the sentence or passage that carries the claim, not whole paragraphs")
         try:
             if first:
                 start = next(s for s in self.doc.occurrences(text) if within.start <= s <= within.end - len(text))
@@ -335,18 +339,36 @@ class Sources:
         if not seeds.is_dir():
             raise InputError(Pos(root), "seeds directory not found", "pass --seeds DIR pointing at a seeds/ folder")
         src = cls(seeds, root)
-        for p in sorted((seeds / ANNOTATIONS_DIR).glob("*.yaml")):
+        for p in _seed_files(seeds, ANNOTATIONS_DIR, ".yaml", root):
             src.annotations[p.stem] = (p, f"{root}/{ANNOTATIONS_DIR}/{p.name}")
-        for p in sorted((seeds / ARTICLES_DIR).glob("*.txt")):
+        for p in _seed_files(seeds, ARTICLES_DIR, ".txt", root):
             src.articles[p.name] = (p, f"{root}/{ARTICLES_DIR}/{p.name}")
         src.entity_files.append((seeds / ENTITIES_FILE, f"{root}/{ENTITIES_FILE}"))
-        for p in sorted((seeds / ADDITIONS_DIR).glob("*.ttl")):
+        for p in _seed_files(seeds, ADDITIONS_DIR, ".ttl", root):
             src.turtle[p.stem] = (p, f"{root}/{ADDITIONS_DIR}/{p.name}")
         return src
 
     def copy(self) -> "Sources":
         return Sources(self.seeds, self.root, dict(self.annotations), dict(self.articles),
                        list(self.entity_files), dict(self.turtle))
+
+
+def _seed_files(seeds: Path, sub: str, suffix: str, root: str) -> list[Path]:
+    """The files of ``seeds/sub`` ending in ``suffix``, in any case (`005.YAML` is a YAML file, as
+    ``kg add`` classifies it).  A directory so named, or a link leading out of the seeds, is an error."""
+    inside = seeds.resolve()
+    out = []
+    for p in sorted((seeds / sub).glob("*")):
+        if p.suffix.lower() != suffix or p.name.startswith("."):
+            continue
+        display = f"{root}/{sub}/{p.name}"
+        if p.is_symlink() and not p.resolve().is_relative_to(inside):
+            raise InputError(Pos(display), f"a symbolic link to {p.resolve()}, outside the seeds",
+                             "copy the file into the seeds instead of linking to it")
+        if not p.is_file():
+            raise InputError(Pos(display), f"is not a file (a {suffix} name is for {suffix} files)", "rename or remove it")
+        out.append(p)
+    return out
 
 
 def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Dataset:
@@ -375,7 +397,7 @@ def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Datase
             errors.append(InputError(a.pos, f"{a.file} is annotated by more than one file", "keep one annotation file per article"))
     if errors:
         raise InputErrors(errors)
-    turtle = [TurtleFile(name, display, file_sha256(path), source.read_text(path, display))
+    turtle = [TurtleFile(name, display, file_sha256(path), source.read_text(path, display, limits.TURTLE_BYTES))
               for name, (path, display) in sorted(src.turtle.items())]
     return Dataset(meta["title"], meta["description"], meta["version"], meta["license"], meta["issued"],
                    meta["creator"], entities, articles, src.root, turtle)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import source
+from . import limits, source
 from .errors import InputError, InputErrors, collect
 from .model import ACTOR_TYPES, ENTITY_TYPES, Entity, Position, Precision
 from .source import Fields, Node, YMap, YStr, as_list, as_text, parse_date, parse_int, suggest
 
-ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-QID_RE = re.compile(r"^Q[1-9][0-9]*$")
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")   # \Z: "eps-person\n" is not an id
+QID_RE = re.compile(r"^Q[1-9][0-9]*\Z")
 
 ENTITY_KEYS = ["type", "label", "aliases", "description", "wikidata", "located_in",
                "part_of", "members", "member_count", "broader", "positions"]
@@ -87,6 +87,33 @@ def check_registry_refs(entities: dict[str, Entity]) -> list[InputError]:
             elif target.type not in types:
                 errors.append(InputError(ent.pos, f"entity `{ent.id}`: `{key}` names `{ref}`, a {target.type}",
                                          "it must name a " + " or ".join(sorted(types))))
+    return errors or chain_errors(entities)
+
+
+def chain_errors(entities: dict[str, Entity]) -> list[InputError]:
+    """``located_in``, ``part_of`` and ``broader`` chains longer than ``limits.CHAIN_LENGTH``.
+
+    They become transitive properties whose OWL RL closure grows with the
+    square of a chain's length; real chains are a handful of places long."""
+    errors = []
+    for key in ("located_in", "part_of", "broader"):
+        depth: dict[str, int] = {}
+        for start in entities:
+            path, node = [], start
+            while node in entities and node not in depth and node not in path and len(path) <= limits.CHAIN_LENGTH:
+                path.append(node)
+                nxt = getattr(entities[node], key)
+                node = nxt[0] if len(nxt) == 1 else None
+                if len(nxt) > 1:  # several parents: follow the longest
+                    node = max(nxt, key=lambda r: depth.get(r, 0))
+            base = depth.get(node, 0)
+            for i, n in enumerate(reversed(path), 1):
+                depth[n] = base + i
+            if depth.get(start, 0) > limits.CHAIN_LENGTH:
+                ent = entities[start]
+                errors.append(InputError(ent.pos, f"entity `{start}`: its `{key}` chain is over {limits.CHAIN_LENGTH} entities long",
+                                         "link each entity to its direct parent only (README, Limits and safety)"))
+                break
     return errors
 
 
