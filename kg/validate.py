@@ -20,7 +20,7 @@ from rdflib.namespace import RDF, SH
 from . import iris
 from .model import Dataset
 from .store import Store, bind_prefixes
-from .turtle import line_of
+from .turtle import LineIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES = ROOT / "ontology" / "shapes.ttl"
@@ -100,8 +100,9 @@ class Tracer:
                 for n, q in enumerate(claim.evidence, 1):
                     t.places[str(iris.sub(iris.claim(art.key, claim.id), "evidence", n))] = str(q.pos)
         for tf in ds.turtle:
+            index = LineIndex(tf.text)  # once per file: a lookup per subject would be quadratic
             for s in sorted(set(store.graph(iris.G.addition(tf.name)).subjects())):
-                line = line_of(tf.text, str(s))
+                line = index.line_of(str(s))
                 t.places[str(s)] = f"{tf.display}:{line}:1" if line else tf.display
         return t
 
