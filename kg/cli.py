@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 from . import __version__, build as builder, curate, iris, load, query as q, registry, validate
-from .errors import InputError, InputErrors, KgError
+from .errors import InputError, InputErrors, KgError, Pos, UsageError
+from .model import ENTITY_TYPES
 
 DEFAULT_OUT = Path("build")
 
@@ -23,9 +26,26 @@ def _seeds(args) -> tuple[Path, str]:
     return seeds, args.seeds or "seeds"
 
 
+def _out(given: str) -> Path:
+    """``--out``: a directory, or a path that can become one (checked before any work is done)."""
+    out = Path(given)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {given}: is a file, not a directory — name a directory (it is created if missing)")
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"--out {given}: {parent} is a file, so nothing can be created under it — name a directory")
+    try:  # os.access says yes to root on a read-only file system: try it
+        os.rmdir(tempfile.mkdtemp(prefix=".kg-probe-", dir=parent))
+    except OSError as exc:
+        raise UsageError(f"--out {given}: cannot write in {parent} ({exc.strerror}) — name a directory you can write to") from None
+    return out
+
+
 def cmd_build(args) -> int:
     seeds, display = _seeds(args)
-    out = Path(args.out)
+    out = _out(args.out)
     built = builder.build(seeds, out, display)
     ds, store = built.dataset, built.store
     kinds = Counter(c.type for a in ds.articles for c in a.claims)
@@ -56,7 +76,7 @@ def cmd_validate(args) -> int:
 def cmd_add(args) -> int:
     curate.usage_check(args.additions)
     seeds, display = _seeds(args)
-    outcome, written = curate.add(seeds, display, args.additions, Path(args.out))
+    outcome, written = curate.add(seeds, display, args.additions, _out(args.out))
     sys.stdout.write(validate.render(outcome.report, validate.ReportFormat.TEXT))
     if not outcome.conforms:
         print("rejected: nothing was changed in the seeds or the dumps", file=sys.stderr)
@@ -67,6 +87,10 @@ def cmd_add(args) -> int:
 
 def cmd_entities(args) -> int:
     seeds, display = _seeds(args)
+    if args.type and args.type not in ENTITY_TYPES:
+        near = difflib.get_close_matches(args.type, list(ENTITY_TYPES), n=1, cutoff=0.5)
+        raise UsageError(f"--type {args.type}: no such entity type — "
+                         + (f"did you mean {near[0]}?" if near else "types: " + ", ".join(ENTITY_TYPES)))
     entities = registry.load_entities(seeds / load.ENTITIES_FILE, f"{display}/{load.ENTITIES_FILE}")
     for ent in entities.values():
         if args.type and ent.type != args.type:
@@ -94,8 +118,16 @@ def _params(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def _open_data(path: Path):
+    try:
+        return q.open_store(path)
+    except SyntaxError as exc:  # garbage, truncated or compressed
+        raise InputError(Pos(str(path), exc.lineno or 0, exc.offset or 0), f"not a readable RDF dump: {exc.msg}",
+                         "pass a dump `kg build` wrote, uncompressed (kg.nq or kg.trig)") from None
+
+
 def cmd_query(args) -> int:
-    store = q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))
+    store = _open_data(Path(args.data)) if args.data else q.open_built(Path(args.out))
     if args.file:
         if args.slug:
             raise KgError("give a SLUG or --file, not both")
@@ -176,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:  # pragma: no cover - `kg query … | head`
         return 0
+    except OSError as exc:  # a file system refusal (full disk, permissions) is the user's to fix, not a crash
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc} — check the path and its permissions", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

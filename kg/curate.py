@@ -148,11 +148,14 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path) -> tuple[Ou
     if registry in new_content:
         _check_appended_registry(registry, new_content[registry], [a for a in additions if a.kind is Kind.REGISTRY])
     backups = {t: (t.read_bytes() if t.exists() else None) for t in new_content}
+    created = sorted({t.parent for t in new_content if not t.parent.exists()})
     publish.replace_files(new_content)
     try:
         builder.build(seeds, out, display_root)
     except BaseException:
         _restore(backups)
+        for d in created:  # no empty additions/ left behind
+            d.rmdir()
         raise
     return outcome, sorted(str(t.relative_to(seeds)) for t in new_content)
 
