@@ -1,8 +1,8 @@
 """Size limits on untrusted input, in one place.
 
-Each is far above real use (the seeds' largest article is 9 KB, their longest
-quote 400 characters, their deepest YAML 6 levels, their longest ``located_in``
-chain 3 places) and far below what breaks a library or takes minutes:
+Each is far above real use (the seeds' largest article is 4 KB, their longest
+quote 465 characters, their deepest YAML 6 levels, their longest ``located_in``
+chain 4 places) and far below what breaks a library or takes minutes:
 pyoxigraph and rdflib fail on a literal over 16 MiB, Python's ``int()`` on
 more than 4,300 digits, the YAML node builder on ~990 levels of nesting, and
 OWL RL's transitive closure grows with the square of a chain's length.
