@@ -143,6 +143,7 @@ def cmd_query(args) -> int:
             near = difflib.get_close_matches(args.slug, list(cat), n=3)
             raise KgError(f"no canned query {args.slug!r}" + (f" — did you mean {', '.join(near)}?" if near else " — see `kg queries`"))
         cq = cat[args.slug]
+    q.check_from(store, cq.text, str(cq.path))
     results = q.run(store, cq.text, q.bind_params(cq, store, _params(args.param)))
     sys.stdout.write(q.render(results, q.Format(args.format)))
     return 0

@@ -343,6 +343,8 @@ class Sources:
             src.annotations[p.stem] = (p, f"{root}/{ANNOTATIONS_DIR}/{p.name}")
         for p in _seed_files(seeds, ARTICLES_DIR, ".txt", root):
             src.articles[p.name] = (p, f"{root}/{ARTICLES_DIR}/{p.name}")
+        for name in (ENTITIES_FILE, DATASET_FILE):
+            _check_inside(seeds / name, f"{root}/{name}", seeds.resolve())
         src.entity_files.append((seeds / ENTITIES_FILE, f"{root}/{ENTITIES_FILE}"))
         for p in _seed_files(seeds, ADDITIONS_DIR, ".ttl", root):
             src.turtle[p.stem] = (p, f"{root}/{ADDITIONS_DIR}/{p.name}")
@@ -362,13 +364,17 @@ def _seed_files(seeds: Path, sub: str, suffix: str, root: str) -> list[Path]:
         if p.suffix.lower() != suffix or p.name.startswith("."):
             continue
         display = f"{root}/{sub}/{p.name}"
-        if p.is_symlink() and not p.resolve().is_relative_to(inside):
-            raise InputError(Pos(display), f"a symbolic link to {p.resolve()}, outside the seeds",
-                             "copy the file into the seeds instead of linking to it")
+        _check_inside(p, display, inside)
         if not p.is_file():
             raise InputError(Pos(display), f"is not a file (a {suffix} name is for {suffix} files)", "rename or remove it")
         out.append(p)
     return out
+
+
+def _check_inside(p: Path, display: str, inside: Path) -> None:
+    if p.is_symlink() and not p.resolve().is_relative_to(inside):
+        raise InputError(Pos(display), f"a symbolic link to {p.resolve()}, outside the seeds",
+                         "copy the file into the seeds instead of linking to it")
 
 
 def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Dataset:

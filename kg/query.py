@@ -191,6 +191,27 @@ def resolve(store: ox.Store, name: str, value: str) -> ox.NamedNode | ox.Literal
     return ox.Literal(value)
 
 
+_FROM_RE = re.compile(r"\bFROM\s+(?:NAMED\s+)?(?:<([^>\s]*)>|([A-Za-z][\w.-]*)?:([\w.-]*))", re.I)
+_PREFIX_DECL_RE = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
+
+
+def check_from(store: ox.Store, query: str, path: str = "the query") -> None:
+    """``FROM``/``FROM NAMED`` must name graphs of the store: an unknown one would be read silently
+    as an empty graph (and no graph is ever fetched)."""
+    from .turtle import mask
+    text = mask(query)
+    prefixes = {m.group(1) or "": m.group(2) for m in _PREFIX_DECL_RE.finditer(text)}
+    graphs = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+    for m in _FROM_RE.finditer(text):
+        iri = m.group(1) if m.group(1) is not None else prefixes.get(m.group(2) or "", "") + m.group(3)
+        if iri not in graphs:
+            line = text.count("\n", 0, m.start()) + 1
+            near = difflib.get_close_matches(iri, sorted(graphs), n=1, cutoff=0.6)
+            raise InputError(Pos(path, line, m.start() - text.rfind("\n", 0, m.start())),
+                             f"{m.group(0)}: no graph of that name in the store",
+                             f"did you mean <{near[0]}>?" if near else "the graphs are listed in void.ttl (void:subset)")
+
+
 def run(store: ox.Store, query: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None):
     subs = {ox.Variable("_" + k): v for k, v in (bindings or {}).items()}
     try:

@@ -87,8 +87,9 @@ _INTEGER_RANGES = {"integer": (None, None), "nonNegativeInteger": (0, None), "po
                    "unsignedShort": (0, 2**16 - 1), "unsignedByte": (0, 255)}
 
 
-def _mask(text: str) -> str:
-    """``text`` with the insides of strings and comments blanked (same length, same lines)."""
+def mask(text: str) -> str:
+    """``text`` with the insides of strings and comments blanked (same length, same lines);
+    Turtle and SPARQL share these lexemes."""
     def blank(m: re.Match) -> str:
         return m.group(0) if m.group(1) else re.sub(r"[^\n]", " ", m.group(0))
     return _LEXEME_RE.sub(blank, text)
@@ -101,7 +102,7 @@ class LineIndex:
     prefixes) are found by IRI; failing that, by their local name."""
 
     def __init__(self, text: str) -> None:
-        masked = _mask(text)
+        masked = mask(text)
         self.newlines = [m.start() for m in re.finditer("\n", text)]
         prefixes = {m.group(1) or "": m.group(2) for m in _PREFIX_RE.finditer(masked)}
         self.iris: dict[str, int] = {}
@@ -141,7 +142,7 @@ def parse_untrusted(tf: TurtleFile) -> list[tuple]:
     if text.startswith("\ufeff"):
         raise InputError(Pos(tf.display, 1, 1), "the file starts with a byte-order mark (U+FEFF)",
                          "save it as UTF-8 without a BOM")
-    m = _BASE_RE.search(_mask(text))
+    m = _BASE_RE.search(mask(text))
     if m:
         line = text.count("\n", 0, m.start()) + 1
         raise InputError(Pos(tf.display, line, m.start() - text.rfind("\n", 0, m.start())),
@@ -157,7 +158,7 @@ def parse_untrusted(tf: TurtleFile) -> list[tuple]:
     index = LineIndex(text)
     items = sum(1 for q in quads if q.predicate.value == RDF + "first")
     if items > limits.COLLECTION_ITEMS:
-        raise InputError(Pos(tf.display, index.line(max(_mask(text).find("("), 0)), 1),
+        raise InputError(Pos(tf.display, index.line(max(mask(text).find("("), 0)), 1),
                          f"collections ( … ) of {items:,} items, over the limit of {limits.COLLECTION_ITEMS:,}",
                          "state one triple per member instead of a list")
     problems, triples = [], []

@@ -80,6 +80,12 @@ def _link_out(seeds: Path) -> None:
     (seeds / "annotations" / "001.yaml").symlink_to(elsewhere / "001.yaml")
 
 
+def _link_registry_out(seeds: Path) -> None:
+    elsewhere = seeds.parent / "elsewhere.yaml"
+    (seeds / "entities.yaml").rename(elsewhere)
+    (seeds / "entities.yaml").symlink_to(elsewhere)
+
+
 def _bom(rel: str):
     def mutate(seeds: Path) -> None:
         path = seeds / rel
@@ -127,12 +133,13 @@ LOADER = {
                                  r"entity id 'eps-person\\n' is not a lower-case slug", '"eps-person\\n"'),
     "located-in-chain-of-400-places": (_append("entities.yaml", _chain_registry(400)),
                                        r"`located_in` chain is over 32 entities long", "chain-"),
+    "symlinked-registry-leaving-the-seeds": (_link_registry_out, r"entities\.yaml: a symbolic link to .*elsewhere\.yaml, outside the seeds", None),
     "symlink-leaving-the-seeds": (_link_out, r"annotations/001\.yaml: a symbolic link to .*elsewhere/001\.yaml, outside the seeds", None),
 }
 
 
 def test_every_loader_row_is_listed():
-    assert len(LOADER) >= 17
+    assert len(LOADER) >= 18
 
 
 @pytest.mark.parametrize("name", sorted(LOADER))
@@ -308,6 +315,9 @@ QUERY = {
     "entities-type-persn": (lambda t, b: ["entities", "--type", "Persn"], r"--type Persn: no such entity type — did you mean Person\?"),
     "out-is-a-file": (lambda t, b: ["build", "--out", _query_file(t, b"")], r"--out .*my\.rq: is a file, not a directory"),
     "out-under-a-file": (lambda t, b: ["build", "--out", _query_file(t, b"") / "sub"], r"my\.rq is a file, so nothing can be created under it"),
+    "from-a-graph-not-in-the-store": (lambda t, b: ["query", "--out", b, "--file", _query_file(
+        t, b"#+ summary: x\nSELECT * FROM <https://hrkg.example.org/chechnya-2017/graph/article/009> WHERE { ?s ?p ?o }\n")],
+        r"my\.rq:2:10: FROM <\S+/graph/article/009>: no graph of that name in the store — did you mean <\S+/graph/article/00\d>\?"),
     "out-not-writable": (lambda t, b: ["build", "--out", "/proc/kg-out"], r"--out /proc/kg-out: cannot write in /proc"),
 }
 
