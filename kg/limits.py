@@ -22,7 +22,7 @@ DIGITS = 15                      # a count, `member_count` or `occurrence`
 TURTLE_BYTES = 16 * MiB          # a curator Turtle file
 LITERAL_CHARS = 1 * MiB          # one literal in curator Turtle
 COLLECTION_ITEMS = 10_000        # one RDF collection `( … )` in curator Turtle
-CHAIN_LENGTH = 32                # a chain of located_in / part_of / broader (hrr:locatedIn, hrr:partOf, skos:broader)
+CHAIN_LENGTH = 32                # links in a chain of located_in / part_of / broader (hrr:locatedIn, hrr:partOf, skos:broader)
 QUERY_BYTES = 1 * MiB            # a query file (`kg query --file`)
 NEAREST_SECONDS = 2.0            # the search for the passage nearest a quote not found
 REPORTED_ERRORS = 50             # errors listed per file; the rest are counted
@@ -39,3 +39,21 @@ ALL = {
 def size(n: int) -> str:
     """A byte count as people read it: 16 MiB, 4 MiB, 900 bytes."""
     return f"{n // MiB} MiB" if n >= MiB and n % MiB == 0 else f"{n:,} bytes"
+
+
+def chain_lengths(up: dict[str, list[str]]) -> dict[str, int]:
+    """For a graph of ``node -> parents``, the length of the longest chain up from each node
+    (1 for a node without parents); cycles are cut, so this always ends, in linear time."""
+    length: dict[str, int] = {}
+    for start in up:
+        stack, entered = [start], set()
+        while stack:  # iterative depth-first: a chain of any length cannot overflow the stack
+            node = stack[-1]
+            todo = [n for n in up.get(node, ()) if n not in length and n not in entered]
+            entered.add(node)
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            length[node] = 1 + max((length.get(n, 0) for n in up.get(node, ())), default=0)
+    return length

@@ -91,29 +91,16 @@ def check_registry_refs(entities: dict[str, Entity]) -> list[InputError]:
 
 
 def chain_errors(entities: dict[str, Entity]) -> list[InputError]:
-    """``located_in``, ``part_of`` and ``broader`` chains longer than ``limits.CHAIN_LENGTH``.
-
-    They become transitive properties whose OWL RL closure grows with the
-    square of a chain's length; real chains are a handful of places long."""
+    """``located_in``, ``part_of`` and ``broader`` chains longer than ``limits.CHAIN_LENGTH``: they
+    become transitive properties, whose OWL RL closure grows with the square of a chain's length."""
     errors = []
     for key in ("located_in", "part_of", "broader"):
-        depth: dict[str, int] = {}
-        for start in entities:
-            path, node = [], start
-            while node in entities and node not in depth and node not in path and len(path) <= limits.CHAIN_LENGTH:
-                path.append(node)
-                nxt = getattr(entities[node], key)
-                node = nxt[0] if len(nxt) == 1 else None
-                if len(nxt) > 1:  # several parents: follow the longest
-                    node = max(nxt, key=lambda r: depth.get(r, 0))
-            base = depth.get(node, 0)
-            for i, n in enumerate(reversed(path), 1):
-                depth[n] = base + i
-            if depth.get(start, 0) > limits.CHAIN_LENGTH:
-                ent = entities[start]
-                errors.append(InputError(ent.pos, f"entity `{start}`: its `{key}` chain is over {limits.CHAIN_LENGTH} entities long",
-                                         "link each entity to its direct parent only (README, Limits and safety)"))
-                break
+        lengths = limits.chain_lengths({e.id: getattr(e, key) for e in entities.values()})
+        longest = max(lengths, key=lengths.get, default=None)
+        if longest is not None and lengths[longest] - 1 > limits.CHAIN_LENGTH:
+            errors.append(InputError(entities[longest].pos,
+                                     f"entity `{longest}`: its `{key}` chain has {lengths[longest] - 1} links, over the limit of {limits.CHAIN_LENGTH}",
+                                     "link each entity to its direct parent only (README, Limits and safety)"))
     return errors
 
 

@@ -22,7 +22,7 @@ from . import limits
 from .errors import InputError, Pos
 from .model import Basis, DateValue, Precision
 
-DATE_RE = re.compile(r"(?a)^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?\Z")
+DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?\Z")
 
 
 @dataclass(frozen=True)

@@ -304,23 +304,12 @@ def _chain_problems(triples: list[tuple]) -> list[tuple]:
         for s, p, o in triples:
             if p.value == prop and isinstance(o, ox.NamedNode):
                 up[s.value].append(o.value)
-        depth: dict[str, int] = {}
-        for start in up:
-            stack, seen = [start], set()
-            while stack:  # iterative depth-first longest path, cycles cut
-                node = stack[-1]
-                todo = [n for n in up.get(node, ()) if n not in depth and n not in seen]
-                seen.add(node)
-                if todo:
-                    stack.extend(todo)
-                    continue
-                stack.pop()
-                depth[node] = 1 + max((depth.get(n, 0) for n in up.get(node, ())), default=0)
-            if depth[start] > limits.CHAIN_LENGTH:
-                s = next(t for t in triples if t[0].value == start and t[1].value == prop)
-                problems.append((*s, (f"a chain of {depth[start]} <{prop}> links, over the limit of {limits.CHAIN_LENGTH}",
-                                      "link each resource to its direct parent only")))
-                break
+        lengths = limits.chain_lengths(up)
+        longest = max(lengths, key=lengths.get, default=None)
+        if longest is not None and lengths[longest] - 1 > limits.CHAIN_LENGTH:
+            s = next(t for t in triples if t[0].value == longest and t[1].value == prop)
+            problems.append((*s, (f"a chain of {lengths[longest] - 1} <{prop}> links, over the limit of {limits.CHAIN_LENGTH}",
+                                  "link each resource to its direct parent only")))
     return problems
 
 
