@@ -315,6 +315,9 @@ QUERY = {
     "entities-type-persn": (lambda t, b: ["entities", "--type", "Persn"], r"--type Persn: no such entity type — did you mean Person\?"),
     "out-is-a-file": (lambda t, b: ["build", "--out", _query_file(t, b"")], r"--out .*my\.rq: is a file, not a directory"),
     "out-under-a-file": (lambda t, b: ["build", "--out", _query_file(t, b"") / "sub"], r"my\.rq is a file, so nothing can be created under it"),
+    "add-an-article-path-that-is-a-directory": (lambda t, b: ["add", "--seeds", t / "no-seeds", "--out", t / "out",
+                                                             _mkdir("005_folder.txt")(t) or t / "005_folder.txt"],
+                                                r"005_folder\.txt: is a directory, not a file"),
     "from-a-graph-not-in-the-store": (lambda t, b: ["query", "--out", b, "--file", _query_file(
         t, b"#+ summary: x\nSELECT * FROM <https://hrkg.example.org/chechnya-2017/graph/article/009> WHERE { ?s ?p ?o }\n")],
         r"my\.rq:2:10: FROM <\S+/graph/article/009>: no graph of that name in the store — did you mean <\S+/graph/article/00\d>\?"),
