@@ -35,11 +35,11 @@ from conftest import SEEDS, copy_seeds
 COMMON = dict(database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
               deadline=None, derandomize=True)
 settings.register_profile("ci", max_examples=30, **COMMON)
-settings.register_profile("long", max_examples=1000, **{**COMMON, "derandomize": False})
+settings.register_profile("long", max_examples=300, **{**COMMON, "derandomize": False})
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.load_profile(PROFILE)
 DEADLINE_MS = 5000        # per example: nothing a curator writes may take longer to refuse
-BUILDS = 1 if PROFILE == "ci" else 25
+BUILDS = 1 if PROFILE == "ci" else 8
 
 HOSTILE = [
     "\0", "\ufeff", "\u2028", "\u2029", "\u0085", "\f", "\t", "\r", "\u200b", "é", "𝔘", "\u0663", "\\",
