@@ -14,12 +14,12 @@ from __future__ import annotations
 MiB = 1024 * 1024
 
 ARTICLE_BYTES = 4 * MiB          # an article text (.txt)
-YAML_BYTES = 16 * MiB            # an annotation or registry file, dataset.yaml
+YAML_BYTES = 4 * MiB             # an annotation or registry file, dataset.yaml (a 10,000-article registry: 0.4 MiB)
 YAML_DEPTH = 64                  # nesting of YAML mappings and lists
 YAML_SCALAR_CHARS = 1 * MiB      # one YAML value (a description, a quote)
 QUOTE_CHARS = 5_000              # one evidence quote (`evidence`, `quoted`, `wording`, `prefix`)
 DIGITS = 15                      # a count, `member_count` or `occurrence`
-TURTLE_BYTES = 16 * MiB          # a curator Turtle file
+TURTLE_BYTES = 4 * MiB           # a curator Turtle file (~100,000 triples)
 LITERAL_CHARS = 1 * MiB          # one literal in curator Turtle
 COLLECTION_ITEMS = 10_000        # one RDF collection `( … )` in curator Turtle
 CHAIN_LENGTH = 32                # links in a chain of located_in / part_of / broader (hrr:locatedIn, hrr:partOf, skos:broader)

@@ -91,7 +91,10 @@ def mask(text: str) -> str:
     """``text`` with the insides of strings and comments blanked (same length, same lines);
     Turtle and SPARQL share these lexemes."""
     def blank(m: re.Match) -> str:
-        return m.group(0) if m.group(1) else re.sub(r"[^\n]", " ", m.group(0))
+        lexeme = m.group(0)
+        if m.group(1):
+            return lexeme
+        return re.sub(r"[^\n]", " ", lexeme) if "\n" in lexeme else " " * len(lexeme)
     return _LEXEME_RE.sub(blank, text)
 
 
@@ -142,7 +145,7 @@ def parse_untrusted(tf: TurtleFile) -> list[tuple]:
     if text.startswith("\ufeff"):
         raise InputError(Pos(tf.display, 1, 1), "the file starts with a byte-order mark (U+FEFF)",
                          "save it as UTF-8 without a BOM")
-    m = _BASE_RE.search(mask(text))
+    m = _BASE_RE.search(text) and _BASE_RE.search(mask(text))  # mask only when the word occurs
     if m:
         line = text.count("\n", 0, m.start()) + 1
         raise InputError(Pos(tf.display, line, m.start() - text.rfind("\n", 0, m.start())),
@@ -155,10 +158,11 @@ def parse_untrusted(tf: TurtleFile) -> list[tuple]:
         hint = "declare it with @prefix" if "prefix" in msg.lower() else (
             "write absolute IRIs (https://…); relative IRIs are not accepted" if any(w in msg.lower() for w in ("relative", "base", "absolute")) else "fix the Turtle syntax")
         raise InputError(Pos(tf.display, exc.lineno or 0, exc.offset or 0), f"Turtle syntax error: {msg}", hint) from None
-    index = LineIndex(text)
     items = sum(1 for q in quads if q.predicate.value == RDF + "first")
     if items > limits.COLLECTION_ITEMS:
-        raise InputError(Pos(tf.display, index.line(max(mask(text).find("("), 0)), 1),
+        masked = mask(text)
+        line = masked.count("\n", 0, max(masked.find("("), 0)) + 1
+        raise InputError(Pos(tf.display, line, 1),
                          f"collections ( … ) of {items:,} items, over the limit of {limits.COLLECTION_ITEMS:,}",
                          "state one triple per member instead of a list")
     problems, triples = [], []
@@ -171,7 +175,7 @@ def parse_untrusted(tf: TurtleFile) -> list[tuple]:
             triples.append((s, p, o))
     problems.extend(_chain_problems(triples))
     if problems:
-        raise InputErrors(_errors(tf, index, problems))
+        raise InputErrors(_errors(tf, LineIndex(text), problems))
     with _quiet_rdflib():
         return [(_rdflib(s), _rdflib(p), _rdflib(o)) for s, p, o in triples]
 
@@ -232,8 +236,7 @@ def _minted(subject: str) -> str | None:
     if subject.rstrip("/") == iris.DATASET.rstrip("/"):
         return "the dataset is described by the build"
     if subject.startswith(iris.DATASET):
-        rest = subject[len(iris.DATASET):]
-        return next((why for path, why in MINTED.items() if rest.startswith(path)), None)
+        return MINTED.get(subject[len(iris.DATASET):].split("/", 1)[0] + "/")
     return None
 
 

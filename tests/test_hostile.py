@@ -119,7 +119,7 @@ LOADER = {
     "article-of-20-mb": (_write_article(b"x" * (20 * 1024 * 1024)),
                          r"000_ee038c59db45252e\.txt: the file is 20,971,520 bytes, over the limit of 4 MiB", None),
     "yaml-scalar-of-50-mb": (_edit(ANN, "holder: putin", "holder: " + "p" * (50 * 1024 * 1024)),
-                             r"annotations/000\.yaml: the file is [\d,]+ bytes, over the limit of 16 MiB", None),
+                             r"annotations/000\.yaml: the file is [\d,]+ bytes, over the limit of 4 MiB", None),
     "yaml-scalar-of-2-mb": (_edit(ANN, "holder: putin", "holder: " + "p" * (2 * 1024 * 1024)),
                             r"a value of 2,097,152 characters, over the limit of 1,048,576", "holder: ppp"),
     "mistyped-quote-of-500": (_edit(ANN, "evidence: Russian President Vladimir Putin\n", f"evidence: {_mistyped(500)}\n"),
@@ -209,7 +209,7 @@ def _chain_turtle(n: int) -> str:
 # name: (body after TURTLE_HEAD, regex the message must match, text of the line it must point at or None)
 TURTLE = {
     "literal-of-100-mb": (GROUP + '  rdfs:comment "' + "x" * (100 * 1024 * 1024) + '" .',
-                          r"the file is [\d,]+ bytes, over the limit of 16 MiB", None),
+                          r"the file is [\d,]+ bytes, over the limit of 4 MiB", None),
     "literal-of-2-mb": (GROUP + '  rdfs:comment "' + "x" * (2 * 1024 * 1024) + '" .',
                         r"a literal of 2,097,152 characters, over the limit of 1,048,576", "entity:new-group"),
     "collection-of-100000-items": (GROUP + "  rdfs:seeAlso ( " + "entity:putin " * 100_000 + ") .",
