@@ -11,7 +11,11 @@ W3C Web Annotation ``TextPositionSelector`` defines them.
 from __future__ import annotations
 
 import difflib
+import time
+from collections import Counter
 from dataclasses import dataclass
+
+from . import limits
 
 _FOLD = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -19,6 +23,8 @@ _FOLD = {
 }
 
 CONTEXT = 32  # code points of prefix / suffix kept in a TextQuoteSelector
+EDGE = 64     # characters compared at each end of a long quote when searching for the nearest passage
+GRAMS = 64    # k-grams of a quote looked up in the article to align it
 
 
 def fold(text: str) -> str:
@@ -93,25 +99,45 @@ class Article:
 
     @staticmethod
     def _nearest(hay: str, needle: str, slack: int = 12) -> tuple[int, int]:
-        """The (start, length) of the passage of ``hay`` most like ``needle``.
+        """The (start, length) of the passage of ``hay`` most like ``needle``, in bounded time.
 
-        Anchored on the longest common blocks, then the start and length are
-        tuned within ``slack`` characters to maximise difflib's ratio.
+        Candidate alignments are voted for by sampled k-grams of ``needle``
+        found in ``hay`` (linear in the article, whatever the quote's length);
+        the best few are then tuned within ``slack`` characters to maximise
+        difflib's ratio -- over the whole window for a short quote, over its
+        first and last ``EDGE`` characters for a long one.  The tuning stops at
+        ``limits.NEAREST_SECONDS``, keeping the best passage found so far.
         """
-        blocks = difflib.SequenceMatcher(None, hay, needle, autojunk=False).get_matching_blocks()
-        anchors = sorted({max(0, b.a - b.b) for b in sorted(blocks, key=lambda b: -b.size)[:4] if b.size})
-        best = (-1.0, 0, min(len(needle), len(hay)))
-        for anchor_start in anchors or [0]:
-            for start in range(max(0, anchor_start - slack), min(len(hay), anchor_start + slack) + 1):
-                for length in range(max(1, len(needle) - slack), len(needle) + slack + 1):
-                    window = hay[start:start + length]
-                    sm = difflib.SequenceMatcher(None, window, needle, autojunk=False)
-                    if sm.real_quick_ratio() <= best[0] or sm.quick_ratio() <= best[0]:
-                        continue
-                    ratio = sm.ratio()
-                    if ratio > best[0]:
-                        best = (ratio, start, length)
-        return best[1], best[2]
+        if not hay or not needle:
+            return 0, min(len(needle), len(hay))
+        deadline = time.monotonic() + limits.NEAREST_SECONDS
+        anchors = _anchors(hay, needle)
+        if len(needle) <= 2 * EDGE:
+            best = (-1.0, anchors[0], min(len(needle), len(hay)))
+            for anchor_start in anchors:
+                for start in range(max(0, anchor_start - slack), min(len(hay), anchor_start + slack) + 1):
+                    if time.monotonic() > deadline:
+                        return best[1], best[2]
+                    for length in range(max(1, len(needle) - slack), len(needle) + slack + 1):
+                        sm = difflib.SequenceMatcher(None, hay[start:start + length], needle, autojunk=False)
+                        if sm.real_quick_ratio() <= best[0] or sm.quick_ratio() <= best[0]:
+                            continue
+                        ratio = sm.ratio()
+                        if ratio > best[0]:
+                            best = (ratio, start, length)
+            return best[1], best[2]
+        head, tail = needle[:EDGE], needle[-EDGE:]
+        best_score, best_start, best_length = -1.0, anchors[0], len(needle)
+        for anchor_start in anchors:
+            if time.monotonic() > deadline:
+                break
+            starts = range(max(0, anchor_start - slack), min(len(hay), anchor_start + slack) + 1)
+            h, start = max((_ratio(hay[s:s + EDGE], head), -abs(s - anchor_start), s) for s in starts)[0::2]
+            lengths = range(max(EDGE, len(needle) - slack), len(needle) + slack + 1)
+            t, length = max((_ratio(hay[start + n - EDGE:start + n], tail), -abs(n - len(needle)), n) for n in lengths)[0::2]
+            if h + t > best_score:
+                best_score, best_start, best_length = h + t, start, length
+        return best_start, best_length
 
     def line_col(self, offset: int) -> tuple[int, int]:
         line = self.text.count("\n", 0, offset) + 1
@@ -123,3 +149,22 @@ class Article:
 
     def suffix(self, span: Span) -> str:
         return self.text[span.end:span.end + CONTEXT]
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _anchors(hay: str, needle: str, n: int = 4, per_gram: int = 32) -> list[int]:
+    """Up to ``n`` likely starts of ``needle`` in ``hay``: the alignments (hay index minus
+    needle index) that most of ``GRAMS`` evenly spaced k-grams of the needle agree on."""
+    k = max(2, min(12, len(needle) // 3))
+    step = max(1, (len(needle) - k) // GRAMS)
+    votes: Counter[int] = Counter()
+    for j in range(0, max(1, len(needle) - k + 1), step):
+        gram, i, found = needle[j:j + k], hay.find(needle[j:j + k]), 0
+        while i >= 0 and found < per_gram:
+            votes[max(0, i - j)] += 1
+            found += 1
+            i = hay.find(gram, i + 1)
+    return [a for a, _ in votes.most_common(n)] or [0]

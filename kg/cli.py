@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 from . import __version__, build as builder, curate, draft as drafting, guard, load, lock, progress, query as q, registry, validate
-from .errors import InputError, InputErrors, KgError, UsageError
+from .errors import InputError, InputErrors, KgError, Pos, UsageError
+from .model import ENTITY_TYPES
 
 DEFAULT_OUT = Path("build")
 
@@ -23,9 +26,26 @@ def _seeds(args) -> tuple[Path, str]:
     return seeds, args.seeds or "seeds"
 
 
+def _out(given: str) -> Path:
+    """``--out``: a directory, or a path that can become one (checked before any work is done)."""
+    out = Path(given)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {given}: is a file, not a directory — name a directory (it is created if missing)")
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"--out {given}: {parent} is a file, so nothing can be created under it — name a directory")
+    try:  # os.access says yes to root on a read-only file system: try it
+        os.rmdir(tempfile.mkdtemp(prefix=".kg-probe-", dir=parent))
+    except OSError as exc:
+        raise UsageError(f"--out {given}: cannot write in {parent} ({exc.strerror}) — name a directory you can write to") from None
+    return out
+
+
 def cmd_build(args) -> int:
     seeds, display = _seeds(args)
-    out = Path(args.out)
+    out = _out(args.out)
     with lock.seeds_lock(seeds, args.wait, lambda msg: print(msg, file=sys.stderr, flush=True), readers_ok=True), \
             progress.Bar(enabled=not args.quiet) as bar:
         summary = builder.build(seeds, out, display, jobs=args.jobs, cache_dir=Path(args.cache) if args.cache else None,
@@ -61,7 +81,7 @@ def cmd_validate(args) -> int:
 def cmd_add(args) -> int:
     curate.usage_check(args.additions)
     seeds, display = _seeds(args)
-    applied = curate.add(seeds, display, args.additions, Path(args.out), replace=args.replace,
+    applied = curate.add(seeds, display, args.additions, _out(args.out), replace=args.replace,
                          lock_timeout=args.wait, on_wait=lambda msg: print(msg, file=sys.stderr, flush=True))
     sys.stdout.write(validate.render(applied.outcome.report, validate.ReportFormat.TEXT))
     for r in applied.replaced:
@@ -94,6 +114,10 @@ def cmd_draft(args) -> int:
 
 def cmd_entities(args) -> int:
     seeds, display = _seeds(args)
+    if args.type and args.type not in ENTITY_TYPES:
+        near = difflib.get_close_matches(args.type, list(ENTITY_TYPES), n=1, cutoff=0.5)
+        raise UsageError(f"--type {args.type}: no such entity type — "
+                         + (f"did you mean {near[0]}?" if near else "types: " + ", ".join(ENTITY_TYPES)))
     entities = registry.load_entities(seeds / load.ENTITIES_FILE, f"{display}/{load.ENTITIES_FILE}")
     for ent in entities.values():
         if args.type and ent.type != args.type:
@@ -121,6 +145,14 @@ def _params(pairs: list[str]) -> dict[str, str]:
             raise KgError(f"--param {pair!r}: write NAME=VALUE")
         out[name] = value
     return out
+
+
+def _open_data(path: Path):
+    try:
+        return q.open_store(path)
+    except SyntaxError as exc:  # garbage or truncated
+        raise InputError(Pos(str(path), exc.lineno or 0, exc.offset or 0), f"not a readable RDF dump: {exc.msg}",
+                         "pass a dump `kg build` wrote (kg.nq or kg.trig, or either gzipped)") from None
 
 
 def _canned(args) -> q.CannedQuery:
@@ -153,7 +185,7 @@ def cmd_query(args) -> int:
         graphs = sorted(remote.remote_graphs(client, endpoint)) if union is remote.Union.PROTOCOL else None
         store = None
         if args.data or Path(args.out, "store").is_dir():  # names resolved locally when a build is at hand
-            store = q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))
+            store = _open_data(Path(args.data)) if args.data else q.open_built(Path(args.out))
             bindings = q.bind_params(cq, store, given)
         else:
             index = remote.entity_index(client, endpoint, graphs) if q.ENTITY_PARAMS & set(cq.params) else ({}, {})
@@ -164,7 +196,8 @@ def cmd_query(args) -> int:
             return 0
         sys.stdout.write(q.render(remote.select(client, endpoint, text, graphs), q.Format(args.format)))
         return 0
-    store = q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))
+    store = _open_data(Path(args.data)) if args.data else q.open_built(Path(args.out))
+    q.check_from(store, cq.text, str(cq.path))
     bindings = q.bind_params(cq, store, given)
     if args.print:
         sys.stdout.write(q.standalone(cq, bindings, given))
@@ -337,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:  # pragma: no cover - `kg query … | head`
         return 0
+    except OSError as exc:  # a file system refusal (full disk, permissions) is the user's to fix, not a crash
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc} — check the path and its permissions", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

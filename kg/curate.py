@@ -53,6 +53,8 @@ def classify(paths: list[str]) -> list[Addition]:
     out = []
     for given in paths:
         path = Path(given)
+        if path.is_dir():
+            raise InputError(Pos(given), "is a directory, not a file", "give the path of each file to add")
         if not path.is_file():
             raise InputError(Pos(given), "no such file", "give the path of an annotation (.yaml), article (.txt) or Turtle (.ttl) file")
         suffix = path.suffix.lower()

@@ -10,13 +10,13 @@ import hashlib
 import re
 from pathlib import Path
 
-from . import source
+from . import limits, source
 from .errors import InputError, collect
 from .model import Article, Basis, Precision, Publisher
 from .source import Fields, Node, YMap, as_text, parse_date, suggest
 
 ARTICLES_DIR = "articles"
-SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+SHA_RE = re.compile(r"^[0-9a-f]{64}\Z")
 ARTICLE_KEYS = ["file", "sha256", "title", "publisher", "published", "curator", "annotated_on", "draft"]
 DRAFT_FIX = "review what it says against the article, then delete the `draft:` line (see README \"Drafting an annotation\")"
 
@@ -82,7 +82,8 @@ class HeaderReader:
         return fname
 
     def _sha256(self, f: Fields, apath: Path, adisplay: str) -> str:
-        actual = file_sha256(apath)
+        # the size limit is checked before the article is read or hashed
+        actual = hashlib.sha256(source.read_bytes(apath, adisplay, limits.ARTICLE_BYTES)).hexdigest()
         node = f.get("sha256")
         if node is None:
             raise InputError(f.node.pos, "`article` lacks required `sha256`", f"add `sha256: {actual}`")

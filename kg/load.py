@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import anchor, source
+from . import anchor, limits, source
 from .errors import InputError, InputErrors, Pos, collect
 from .model import (
     ACTS, CLAIM_TYPES, ENUMS, REQUEST_FIELDS,
@@ -24,7 +24,7 @@ from .source import (
     Fields, Node, YMap, YSeq, YStr, as_list, as_text, is_null, kind_name, parse_date, parse_int, suggest,
 )
 
-KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*\Z")
 
 ENTITIES_FILE = "entities.yaml"
 DATASET_FILE = "dataset.yaml"
@@ -258,6 +258,10 @@ class _ClaimContext:
     def _locate(self, node: Node, key: str, occurrence: int | None = None, prefix: str | None = None,
                 within: anchor.Span | None = None, first: bool = False) -> Quote:
         text = as_text(node, key)
+        for words in (text, prefix or ""):
+            if len(words) > limits.QUOTE_CHARS:
+                raise InputError(node.pos, f"a quote of {len(words):,} characters, over the limit of {limits.QUOTE_CHARS:,}",
+                                 "quote the sentence or passage that carries the claim, not whole paragraphs")
         try:
             if first:
                 start = next(s for s in self.doc.occurrences(text) if within.start <= s <= within.end - len(text))
@@ -319,18 +323,42 @@ class Sources:
         if not seeds.is_dir():
             raise InputError(Pos(root), "seeds directory not found", "pass --seeds DIR pointing at a seeds/ folder")
         src = cls(seeds, root)
-        for p in sorted((seeds / ANNOTATIONS_DIR).glob("*.yaml")):
+        for p in _seed_files(seeds, ANNOTATIONS_DIR, ".yaml", root):
             src.annotations[p.stem] = (p, f"{root}/{ANNOTATIONS_DIR}/{p.name}")
-        for p in sorted((seeds / ARTICLES_DIR).glob("*.txt")):
+        for p in _seed_files(seeds, ARTICLES_DIR, ".txt", root):
             src.articles[p.name] = (p, f"{root}/{ARTICLES_DIR}/{p.name}")
+        for name in (ENTITIES_FILE, DATASET_FILE):
+            _check_inside(seeds / name, f"{root}/{name}", seeds.resolve())
         src.entity_files.append((seeds / ENTITIES_FILE, f"{root}/{ENTITIES_FILE}"))
-        for p in sorted((seeds / ADDITIONS_DIR).glob("*.ttl")):
+        for p in _seed_files(seeds, ADDITIONS_DIR, ".ttl", root):
             src.turtle[p.stem] = (p, f"{root}/{ADDITIONS_DIR}/{p.name}")
         return src
 
     def copy(self) -> "Sources":
         return Sources(self.seeds, self.root, dict(self.annotations), dict(self.articles),
                        list(self.entity_files), dict(self.turtle))
+
+
+def _seed_files(seeds: Path, sub: str, suffix: str, root: str) -> list[Path]:
+    """The files of ``seeds/sub`` ending in ``suffix``, in any case (`005.YAML` is a YAML file, as
+    ``kg add`` classifies it).  A directory so named, or a link leading out of the seeds, is an error."""
+    inside = seeds.resolve()
+    out = []
+    for p in sorted((seeds / sub).glob("*")):
+        if p.suffix.lower() != suffix or p.name.startswith("."):
+            continue
+        display = f"{root}/{sub}/{p.name}"
+        _check_inside(p, display, inside)
+        if not p.is_file():
+            raise InputError(Pos(display), f"is not a file (a {suffix} name is for {suffix} files)", "rename or remove it")
+        out.append(p)
+    return out
+
+
+def _check_inside(p: Path, display: str, inside: Path) -> None:
+    if p.is_symlink() and not p.resolve().is_relative_to(inside):
+        raise InputError(Pos(display), f"a symbolic link to {p.resolve()}, outside the seeds",
+                         "copy the file into the seeds instead of linking to it")
 
 
 def load_registry(src: Sources) -> tuple[dict[str, Entity], list[InputError]]:
@@ -368,7 +396,7 @@ def corpus_errors(src: Sources, annotated: list[tuple[str, Pos | str]]) -> list[
 
 
 def load_turtle(src: Sources) -> list[TurtleFile]:
-    return [TurtleFile(name, display, file_sha256(path), source.read_text(path, display))
+    return [TurtleFile(name, display, file_sha256(path), source.read_text(path, display, limits.TURTLE_BYTES))
             for name, (path, display) in sorted(src.turtle.items())]
 
 

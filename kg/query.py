@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-import yaml
 
-from . import iris
+from . import iris, limits, source
 from .errors import InputError, KgError, Pos, UsageError
 
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
@@ -53,35 +52,80 @@ class CannedQuery:
 
 
 def parse_header(path: Path, text: str) -> dict:
-    lines = []
+    """The `#+` header as plain values (strings, lists, dicts)."""
+    return {key: _plain(node) for key, node in _header(path, text).items()}
+
+
+def _plain(node):
+    if isinstance(node, source.YMap):
+        return {k: _plain(v) for k, (_, v) in node.entries.items()}
+    if isinstance(node, source.YSeq):
+        return [_plain(v) for v in node.items]
+    return node.value
+
+
+def _header(path: Path, text: str) -> dict:
+    """The `#+` header's nodes.  It is read as strict YAML (``kg.source``): every value stays
+    a string, so `#+ summary: no` is the word "no", not false; line numbers are the file's."""
+    lines, end = [], 0
     for line in text.splitlines():
         if line.startswith("#+"):
             lines.append(line[2:].removeprefix(" "))
+            end = len(lines)
         elif line.strip() and not line.startswith("#"):
             break
-    try:
-        header = yaml.safe_load("\n".join(lines)) if lines else {}
-    except yaml.YAMLError as exc:
-        raise InputError(Pos(str(path)), f"the `#+` header is not valid YAML: {exc}", "write `#+ key: value` lines") from None
-    if not isinstance(header, dict):
-        raise InputError(Pos(str(path)), "the `#+` header must be `#+ key: value` lines", "start with `#+ summary: …`")
+        else:
+            lines.append("")
+    if not end:
+        return {}
+    if all(line.startswith("#+ ") for line in text.splitlines()[:end] if line.startswith("#+")):
+        # columns as in the file: `#+ ` becomes three spaces of indentation
+        lines = ["   " + line if line else "" for line in lines]
+    root = source.parse("\n".join(lines[:end]) + "\n", str(path))
+    if not isinstance(root, source.YMap):
+        raise InputError(root.pos, "the `#+` header must be `#+ key: value` lines", "start with `#+ summary: …`")
+    header = {key: node for key, (_, node) in root.entries.items()}
+    for key in ("summary", "description"):
+        if key in header and not isinstance(header[key], source.YStr):
+            raise InputError(header[key].pos, f"`#+ {key}:` must be one line of text", f"write `#+ {key}: …`")
     return header
 
 
+def _defaults(node) -> dict[str, str]:
+    what = InputError(getattr(node, "pos", Pos("")), "`#+ defaults:` must be a list of `- name: value`",
+                      "e.g. `#+ defaults:` then `#+   - actor: putin`")
+    if node is None or source.is_null(node):
+        return {}
+    if not isinstance(node, source.YSeq):
+        raise what
+    out: dict[str, str] = {}
+    for item in node.items:
+        if not isinstance(item, source.YMap) or not all(isinstance(v, source.YStr) for _, v in item.entries.values()):
+            raise InputError(item.pos, what.problem, what.fix)
+        out.update({k: v.value for k, (_, v) in item.entries.items()})
+    return out
+
+
+def _tags(node) -> list[str]:
+    if node is None or source.is_null(node):
+        return []
+    items = node.items if isinstance(node, source.YSeq) else [node]
+    if not all(isinstance(t, source.YStr) for t in items):
+        raise InputError(node.pos, "`#+ tags:` must be a list of words", "e.g. `#+ tags:` then `#+   - speech acts`")
+    return [t.value for t in items]
+
+
 def load_query(path: Path) -> CannedQuery:
-    text = path.read_text(encoding="utf-8")
-    header = parse_header(path, text)
+    text = source.read_text(path, str(path), limits.QUERY_BYTES)
+    header = _header(path, text)
     summary = header.get("summary")
-    if not isinstance(summary, str) or not summary.strip():
+    if summary is None or not summary.value.strip():
         raise InputError(Pos(str(path), 1, 1), "the query has no `#+ summary:`", "add a one-line summary")
-    defaults: dict[str, str] = {}
-    for item in header.get("defaults") or []:
-        if not isinstance(item, dict):
-            raise InputError(Pos(str(path)), "`#+ defaults:` must be a list of `- name: value`", "e.g. `#+   - actor: putin`")
-        defaults.update({str(k): str(v) for k, v in item.items()})
+    description = header.get("description")
     params = sorted(set(PARAM_RE.findall(_strip_comments(text))))
-    return CannedQuery(path.stem, path, text, summary.strip(), str(header.get("description") or "").strip(),
-                       [str(t) for t in header.get("tags") or []], defaults, params, str(header.get("expects") or ""))
+    return CannedQuery(path.stem, path, text, summary.value.strip(), description.value.strip() if description else "",
+                       _tags(header.get("tags")), _defaults(header.get("defaults")), params,
+                       header["expects"].value.strip() if isinstance(header.get("expects"), source.YStr) else "")
 
 
 def _strip_comments(text: str) -> str:
@@ -166,12 +210,37 @@ def resolve(store: ox.Store | None, name: str, value: str, index=None) -> ox.Nam
         raise UsageError(f"--param {name}={value}: no entity with that id, label or alias — {hint}")
     if name == "claim":
         if value.startswith("https://"):
-            return ox.NamedNode(value)
+            try:
+                return ox.NamedNode(value)
+            except ValueError as exc:
+                raise UsageError(f"--param claim={value!r}: not a valid IRI ({exc}) — write ARTICLE/CLAIM-ID, "
+                                 "e.g. 000/griffin-letter-to-trump, or a claim IRI without spaces") from None
         art, _, cid = value.partition("/")
         if not cid:
             raise UsageError(f"--param claim={value}: write ARTICLE/CLAIM-ID, e.g. 000/griffin-letter-to-trump")
         return ox.NamedNode(str(iris.claim(art, cid)))
     return ox.Literal(value)
+
+
+_FROM_RE = re.compile(r"\bFROM\s+(?:NAMED\s+)?(?:<([^>\s]*)>|([A-Za-z][\w.-]*)?:([\w.-]*))", re.I)
+_PREFIX_DECL_RE = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
+
+
+def check_from(store: ox.Store, query: str, path: str = "the query") -> None:
+    """``FROM``/``FROM NAMED`` must name graphs of the store: an unknown one would be read silently
+    as an empty graph (and no graph is ever fetched)."""
+    from .turtle import mask
+    text = mask(query)
+    prefixes = {m.group(1) or "": m.group(2) for m in _PREFIX_DECL_RE.finditer(text)}
+    graphs = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+    for m in _FROM_RE.finditer(text):
+        iri = m.group(1) if m.group(1) is not None else prefixes.get(m.group(2) or "", "") + m.group(3)
+        if iri not in graphs:
+            line = text.count("\n", 0, m.start()) + 1
+            near = difflib.get_close_matches(iri, sorted(graphs), n=1, cutoff=0.6)
+            raise InputError(Pos(path, line, m.start() - text.rfind("\n", 0, m.start())),
+                             f"{m.group(0)}: no graph of that name in the store",
+                             f"did you mean <{near[0]}>?" if near else "the graphs are listed in void.ttl (void:subset)")
 
 
 def run(store: ox.Store, query: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None):
@@ -201,10 +270,19 @@ def bind_params(cq: CannedQuery, store: ox.Store | None, given: dict[str, str], 
 def _cell(term) -> str:
     if term is None:
         return ""
+    if isinstance(term, ox.Triple):  # an RDF 1.2 triple term, written as in Turtle
+        return f"<<( {_nt(term.subject)} {_nt(term.predicate)} {_nt(term.object)} )>>"
     return term.value
 
 
+def _nt(term) -> str:
+    return _cell(term) if isinstance(term, ox.Triple) else str(term)
+
+
 def _json_term(term) -> dict:
+    if isinstance(term, ox.Triple):  # SPARQL 1.2 Query Results JSON
+        return {"type": "triple", "value": {"subject": _json_term(term.subject), "predicate": _json_term(term.predicate),
+                                            "object": _json_term(term.object)}}
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, ox.BlankNode):

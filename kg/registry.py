@@ -8,13 +8,13 @@ from pathlib import Path
 
 import yaml
 
-from . import source
+from . import limits, source
 from .errors import InputError, InputErrors, collect
 from .model import ACTOR_TYPES, ENTITY_TYPES, Entity, Position, Precision
 from .source import Fields, Node, YMap, YSeq, YStr, as_list, as_text, parse_date, parse_int, suggest
 
-ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-QID_RE = re.compile(r"^Q[1-9][0-9]*$")
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")   # \Z: "eps-person\n" is not an id
+QID_RE = re.compile(r"^Q[1-9][0-9]*\Z")
 
 ENTITY_KEYS = ["type", "label", "aliases", "description", "wikidata", "located_in",
                "part_of", "members", "member_count", "broader", "positions", "draft"]
@@ -140,6 +140,20 @@ def check_registry_refs(entities: dict[str, Entity]) -> list[InputError]:
             elif target.type not in types:
                 errors.append(InputError(ent.pos, f"entity `{ent.id}`: `{key}` names `{ref}`, a {target.type}",
                                          "it must name a " + " or ".join(sorted(types))))
+    return errors or chain_errors(entities)
+
+
+def chain_errors(entities: dict[str, Entity]) -> list[InputError]:
+    """``located_in``, ``part_of`` and ``broader`` chains longer than ``limits.CHAIN_LENGTH``: they
+    become transitive properties, whose OWL RL closure grows with the square of a chain's length."""
+    errors = []
+    for key in ("located_in", "part_of", "broader"):
+        lengths = limits.chain_lengths({e.id: getattr(e, key) for e in entities.values()})
+        longest = max(lengths, key=lengths.get, default=None)
+        if longest is not None and lengths[longest] - 1 > limits.CHAIN_LENGTH:
+            errors.append(InputError(entities[longest].pos,
+                                     f"entity `{longest}`: its `{key}` chain has {lengths[longest] - 1} links, over the limit of {limits.CHAIN_LENGTH}",
+                                     "link each entity to its direct parent only (README, Limits and safety)"))
     return errors
 
 

@@ -18,10 +18,11 @@ from pathlib import Path
 import yaml
 from yaml import events
 
+from . import limits
 from .errors import InputError, Pos
 from .model import Basis, DateValue, Precision
 
-DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?\Z")
 
 
 @dataclass(frozen=True)
@@ -69,15 +70,31 @@ def _pos(path: str, mark: yaml.Mark) -> Pos:
     return Pos(path, mark.line + 1, mark.column + 1)
 
 
-def read_text(path: Path, display: str | None = None) -> str:
-    """Read a UTF-8 file, rejecting other encodings with a located error."""
-    display = display or str(path)
+def read_bytes(path: Path, display: str, limit: int) -> bytes:
+    """A file's bytes, refusing directories and files over ``limit`` bytes before reading them."""
     try:
-        data = path.read_bytes()
+        if path.is_dir():
+            raise InputError(Pos(display), "is a directory, not a file", "name a file")
+        size = path.stat().st_size
+        if size > limit:
+            raise InputError(Pos(display), f"the file is {size:,} bytes, over the limit of {limits.size(limit)}",
+                             "split it into smaller files (README, Limits and safety)")
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError(Pos(display), "file not found", "check the path") from None
     except OSError as exc:
         raise InputError(Pos(display), f"cannot read file: {exc.strerror}") from None
+
+
+def read_text(path: Path, display: str | None = None, limit: int = limits.ARTICLE_BYTES) -> str:
+    """Read a UTF-8 file, rejecting other encodings and NUL characters with a located error."""
+    display = display or str(path)
+    data = read_bytes(path, display, limit)
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError(Pos(display, line, nul - (data.rfind(b"\n", 0, nul) + 1) + 1),
+                         "a NUL character (U+0000)", "remove it: text files hold no control characters")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -93,6 +110,9 @@ def read_text(path: Path, display: str | None = None) -> str:
 
 def parse(text: str, path: str) -> Node:
     """Parse one YAML document into a position-carrying node tree."""
+    if text.startswith("\ufeff"):
+        raise InputError(Pos(path, 1, 1), "the file starts with a byte-order mark (U+FEFF)",
+                         "save it as UTF-8 without a BOM")
     try:
         # libyaml's parser when PyYAML has it (~20x faster); on any error the pure-Python
         # parser runs again, so messages and positions do not depend on which one is installed
@@ -102,6 +122,11 @@ def parse(text: str, path: str) -> Node:
     try:
         if stream is None:
             stream = list(yaml.parse(text, Loader=yaml.SafeLoader))
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        raise InputError(Pos(path, line, col), f"character U+{exc.character:04X} is not allowed in YAML",
+                         "remove it (YAML allows no control characters)") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = _pos(path, mark) if mark else Pos(path)
@@ -131,7 +156,7 @@ def _syntax_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
 
 def load(path: Path, display: str | None = None) -> Node:
     display = display or str(path)
-    return parse(read_text(path, display), display)
+    return parse(read_text(path, display, limits.YAML_BYTES), display)
 
 
 class _Builder:
@@ -139,6 +164,7 @@ class _Builder:
         self.path = path
         self.events: list[events.Event] = []
         self.i = 0
+        self.depth = 0
 
     def build(self, stream: list[events.Event]) -> Node:
         self.events = stream
@@ -180,7 +206,20 @@ class _Builder:
         self.i += 1
         pos = _pos(self.path, ev.start_mark)
         if isinstance(ev, events.ScalarEvent):
+            if len(ev.value) > limits.YAML_SCALAR_CHARS:
+                raise InputError(pos, f"a value of {len(ev.value):,} characters, over the limit of {limits.YAML_SCALAR_CHARS:,}",
+                                 "keep values short; quote only the words you need (README, Limits and safety)")
             return YStr(ev.value, pos, plain=not ev.style)  # None (pure-Python parser) or "" (libyaml): plain
+        self.depth += 1
+        if self.depth > limits.YAML_DEPTH:
+            raise InputError(pos, f"YAML nested more than {limits.YAML_DEPTH} levels deep",
+                             "annotations need a few levels; flatten the structure")
+        try:
+            return self._collection(ev, pos)
+        finally:
+            self.depth -= 1
+
+    def _collection(self, ev: events.Event, pos: Pos) -> Node:
         if isinstance(ev, events.SequenceStartEvent):
             items: list[Node] = []
             while not isinstance(self._peek(), events.SequenceEndEvent):
@@ -285,9 +324,16 @@ def parse_date(node: Node, key: str) -> DateValue:
 
 def parse_int(node: Node, key: str) -> int:
     text = as_text(node, key).strip()
-    if re.fullmatch(r"-\d+", text):
-        raise InputError(node.pos, f"`{key}` is negative ({text})", "a count is a whole number, 0 or more")
-    if not re.fullmatch(r"\d+", text):
-        raise InputError(node.pos, f"`{key}` is not a whole number ({text!r})",
-                         "write digits only, e.g. 100; keep the article's wording in `wording`")
+    if re.fullmatch(r"-[0-9]+", text):
+        raise InputError(node.pos, f"`{key}` is negative ({_short(text)})", "a count is a whole number, 0 or more")
+    if not re.fullmatch(r"[0-9]+", text):  # ASCII digits only: `٣` is not 3
+        raise InputError(node.pos, f"`{key}` is not a whole number ({_short(text)!r})",
+                         "write digits 0-9 only, e.g. 100; keep the article's wording in `wording`")
+    if len(text.lstrip("0")) > limits.DIGITS:
+        raise InputError(node.pos, f"`{key}` has {len(text):,} digits, over the limit of {limits.DIGITS}",
+                         "check the number (README, Limits and safety)")
     return int(text)
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

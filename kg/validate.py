@@ -22,7 +22,7 @@ from rdflib.namespace import RDF, SH
 from . import iris
 from .model import Dataset
 from .store import Store, bind_prefixes
-from .turtle import line_of
+from .turtle import LineIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES = ROOT / "ontology" / "shapes.ttl"
@@ -119,8 +119,9 @@ class Tracer:
                 self.places[str(iris.sub(iris.claim(art.key, claim.id), "evidence", n))] = str(q.pos)
 
     def add_turtle(self, tf, graph: Graph) -> None:
+        index = LineIndex(tf.text)  # once per file: a lookup per subject would be quadratic
         for s in sorted(set(graph.subjects())):
-            line = line_of(tf.text, str(s))
+            line = index.line_of(str(s))
             self.places[str(s)] = f"{tf.display}:{line}:1" if line else tf.display
 
     def where(self, focus: str) -> str:

@@ -170,13 +170,16 @@ def test_good_turtle_addition_is_checked_against_the_shapes(capsys, tmp_path):
     assert run(capsys, "validate", ttl)[0] == 0
 
 
-def test_ill_formed_literal_in_turtle_reaches_the_shapes_unchanged(capsys, tmp_path):
+def test_ill_formed_literal_in_turtle_is_refused_at_its_line(capsys, tmp_path):
+    # once reached the shapes (and rdflib logged a conversion traceback); now the gate names the line
     ttl = tmp_path / "date.ttl"
-    ttl.write_text(TURTLE_HEAD + "<https://hrkg.example.org/chechnya-2017/article/000/claim/merkel-raised-issue>\n"
+    ttl.write_text(TURTLE_HEAD + 'entity:new-meeting a hrr:Meeting ;\n'
                    '    hrr:date "2017-07-07T12:00:00"^^<http://www.w3.org/2001/XMLSchema#date> .\n', encoding="utf-8")
-    code, out, _ = run(capsys, "validate", ttl)
-    assert code == 1
-    assert "A date is one valid xsd:date, xsd:gYearMonth or xsd:gYear" in out and "2017-07-07T12:00:00" in out
+    code, _, err = run(capsys, "validate", ttl)
+    assert code == 2
+    assert f"{ttl}:6:1: subject <https://hrkg.example.org/chechnya-2017/entity/new-meeting>: " \
+           '"2017-07-07T12:00:00" is not a valid xsd:date' in err
+    assert "Traceback" not in err
 
 
 def test_turtle_parsing_fetches_nothing(capsys, tmp_path, monkeypatch):
