@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import __version__, build as builder, curate, draft as drafting, guard, load, lock, progress, query as q, registry, validate
-from .errors import InputError, InputErrors, KgError, Pos, UsageError
+from .errors import InputError, InputErrors, KgError, UsageError
 from .model import ENTITY_TYPES
 
 DEFAULT_OUT = Path("build")
@@ -147,14 +147,6 @@ def _params(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _open_data(path: Path):
-    try:
-        return q.open_store(path)
-    except SyntaxError as exc:  # garbage or truncated
-        raise InputError(Pos(str(path), exc.lineno or 0, exc.offset or 0), f"not a readable RDF dump: {exc.msg}",
-                         "pass a dump `kg build` wrote (kg.nq or kg.trig, or either gzipped)") from None
-
-
 def _canned(args) -> q.CannedQuery:
     if args.file:
         if args.slug:
@@ -185,7 +177,7 @@ def cmd_query(args) -> int:
         graphs = sorted(remote.remote_graphs(client, endpoint)) if union is remote.Union.PROTOCOL else None
         store = None
         if args.data or Path(args.out, "store").is_dir():  # names resolved locally when a build is at hand
-            store = _open_data(Path(args.data)) if args.data else q.open_built(Path(args.out))
+            store = q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))
             bindings = q.bind_params(cq, store, given)
         else:
             index = remote.entity_index(client, endpoint, graphs) if q.ENTITY_PARAMS & set(cq.params) else ({}, {})
@@ -196,7 +188,7 @@ def cmd_query(args) -> int:
             return 0
         sys.stdout.write(q.render(remote.select(client, endpoint, text, graphs), q.Format(args.format)))
         return 0
-    store = _open_data(Path(args.data)) if args.data else q.open_built(Path(args.out))
+    store = q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))
     q.check_from(store, cq.text, str(cq.path))
     bindings = q.bind_params(cq, store, given)
     if args.print:

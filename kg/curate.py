@@ -160,7 +160,8 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
     with lock.seeds_lock(seeds, lock_timeout, on_wait):
         src = load.Sources.of(seeds, display_root)
         replaced = _replacements(seeds, display_root, additions, replace)
-        outcome = _check(src, additions, cachemod.Cache(out / builder.CACHE_DIR))
+        # the build's cache where a build is; a refused addition then leaves no --out behind
+        outcome = _check(src, additions, cachemod.Cache(out / builder.CACHE_DIR if out.is_dir() else None))
         if not outcome.conforms:
             return Applied(outcome, [], replaced)
         new_content: dict[Path, bytes] = {}

@@ -293,6 +293,12 @@ def test_a_refused_add_changes_nothing_and_leaves_no_directory(tmp_path, capsys)
 
 # ---------------------------------------------------------------- queries and options
 
+def _dump_file(tmp: Path, data: bytes) -> str:
+    path = tmp / "dump.nq"
+    path.write_bytes(data)
+    return str(path)
+
+
 def _query_file(tmp_path: Path, data: bytes) -> Path:
     path = tmp_path / "my.rq"
     path.write_bytes(data)
@@ -307,10 +313,10 @@ QUERY = {
                    r"my\.rq:2:14: `#\+ defaults:` must be a list of `- name: value`"),
     "param-claim-iri-with-space": (lambda t, b: ["query", "evidence", "--out", b, "--param", "claim=https://x y"],
                                    r"--param claim='https://x y': not a valid IRI"),
-    "data-garbage": (lambda t, b: ["query", "sources", "--data", _query_file(t, b"garbage <<<\n")],
-                     r"my\.rq:1:1: not a readable RDF dump"),
-    "data-truncated": (lambda t, b: ["query", "sources", "--data", _query_file(t, (b / "kg.nq").read_bytes()[:5000])],
-                       r"my\.rq:\d+:\d+: not a readable RDF dump: .*end of file"),
+    "data-garbage": (lambda t, b: ["query", "sources", "--data", _dump_file(t, b"garbage <<<\n")],
+                     r"dump\.nq:1:\d+: not valid N-Quads"),
+    "data-truncated": (lambda t, b: ["query", "sources", "--data", _dump_file(t, (b / "kg.nq").read_bytes()[:5000])],
+                       r"dump\.nq:\d+:\d+: not valid N-Quads: .*(end of file|[Uu]nexpected)"),
     "entities-type-persn": (lambda t, b: ["entities", "--type", "Persn"], r"--type Persn: no such entity type — did you mean Person\?"),
     "out-is-a-file": (lambda t, b: ["build", "--out", _query_file(t, b"")], r"--out .*my\.rq: is a file, not a directory"),
     "out-under-a-file": (lambda t, b: ["build", "--out", _query_file(t, b"") / "sub"], r"my\.rq is a file, so nothing can be created under it"),
