@@ -11,6 +11,7 @@ import difflib
 import os
 import sys
 import tempfile
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -194,9 +195,28 @@ def cmd_query(args) -> int:
     if args.print:
         sys.stdout.write(q.standalone(cq, bindings, given))
         return 0
-    results = q.run(store, cq.text, bindings)
-    sys.stdout.write(q.render(results, q.Format(args.format)))
+    sys.stdout.write(_interruptible(lambda: q.render(q.run(store, cq.text, bindings), q.Format(args.format))))
     return 0
+
+
+def _interruptible(work):
+    """Run ``work`` in a thread so that Ctrl-C stops the command at once: pyoxigraph evaluates a
+    query in native code (releasing the GIL), where Python's SIGINT handler cannot reach it."""
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)  # KeyboardInterrupt is raised here, between two waits
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def cmd_publish(args) -> int:
@@ -362,6 +382,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:  # pragma: no cover - `kg query … | head`
         return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(130)  # a query still running in native code must not hold the exit up
     except OSError as exc:  # a file system refusal (full disk, permissions) is the user's to fix, not a crash
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc} — check the path and its permissions", file=sys.stderr)

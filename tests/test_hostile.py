@@ -19,7 +19,7 @@ import pytest
 
 from kg import cli, limits, query as q
 
-from conftest import SEEDS, copy_seeds, snapshot
+from conftest import ROOT, SEEDS, copy_seeds, snapshot
 
 ANN = "annotations/000.yaml"
 ARTICLE = "articles/000_ee038c59db45252e.txt"
@@ -366,3 +366,23 @@ def test_every_limit_is_in_the_readme():
     for name, value in limits.ALL.items():
         shown = limits.size(value) if name.endswith("BYTES") else f"{value:,}" if isinstance(value, int) else f"{value:g}"
         assert f"`{name}`" in section and shown in section, f"README 'Limits and safety' lacks {name} = {shown}"
+
+
+def test_ctrl_c_stops_a_running_query_at_once(tmp_path, built_dir):
+    """A cartesian product of all triples runs for minutes in native code; SIGINT must end it now."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    rq = tmp_path / "slow.rq"
+    rq.write_text("#+ summary: every triple with every triple with every triple\n"
+                  "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "query", "--file", str(rq), "--out", str(built_dir)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    assert proc.poll() is None, "the query should still be running"
+    t = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert time.monotonic() - t < 5
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
