@@ -37,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from kg import build
 t = time.perf_counter()
-s = build.build(Path(sys.argv[2]), Path(sys.argv[3]), "seeds", jobs=int(sys.argv[4]))
+s = build.build(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[2], jobs=int(sys.argv[4]))  # as `kg build --seeds DIR` names them
 print(json.dumps({"total": time.perf_counter() - t, "laps": s.timings, "quads": s.quads,
                   "cached": s.cached, "rebuilt": s.rebuilt, "store": s.store}))
 """

@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pyoxigraph as ox
-import pytest
 
 RAPPER = shutil.which("rapper")
 # dump -> rapper's input syntax; JSON-LD is not rapper's (pyld and rdflib read kg.jsonld elsewhere)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import signal
 import subprocess
 import sys
@@ -387,7 +386,7 @@ def hostile_out(tmp_path_factory):
           f'<https://hrkg.example.org/chechnya-2017/graph/entities> .\n'
           f'<{ENTITY}x> <{HRR}description> "<img src=x onerror=alert(2)>" <https://hrkg.example.org/chechnya-2017/graph/entities> .\n')
     oxstore.switch(out, oxstore.write_generation(out, nq.encode(), "hostile"))
-    (out / "void.ttl").write_text(f"<https://hrkg.example.org/chechnya-2017/> a <http://rdfs.org/ns/void#Dataset> .\n")
+    (out / "void.ttl").write_text("<https://hrkg.example.org/chechnya-2017/> a <http://rdfs.org/ns/void#Dataset> .\n")
     return out
 
 
