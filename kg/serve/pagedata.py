@@ -28,7 +28,7 @@ SELECT ?_prefix ?_q ?e ?id ?label (GROUP_CONCAT(DISTINCT ?alt; separator="\\u001
   OPTIONAL { ?e skos:altLabel ?alt }
   FILTER(CONTAINS(LCASE(STR(?label)), ?_q) || CONTAINS(LCASE(STR(?id)), ?_q)
          || EXISTS { ?e skos:altLabel ?a FILTER(CONTAINS(LCASE(STR(?a)), ?_q)) })
-} GROUP BY ?_prefix ?_q ?e ?id ?label ORDER BY LCASE(STR(?label)) ?e LIMIT 20"""
+} GROUP BY ?_prefix ?_q ?e ?id ?label"""
 
 CLAIM = PREFIXES + """
 SELECT ?_claim ?article ?description ?factuality ?class ?according ?accordingLabel WHERE {
@@ -116,12 +116,15 @@ def _rows(store: ox.Store, query: str, **bound) -> list[dict[str, str]]:
 
 
 def entities(store: ox.Store, params: dict) -> list[dict]:
-    q = ox.Literal((params.get("q") or "").strip().lower()[:200])
+    """At most 20 entities whose id, label or an alias contains ``q``: whole-name matches first, then prefixes."""
+    q = (params.get("q") or "").strip().lower()[:200]
     out = []
-    for r in _rows(store, ENTITIES, q=q, prefix=ox.Literal(iris.DATASET + "entity/")):
+    for r in _rows(store, ENTITIES, q=ox.Literal(q), prefix=ox.Literal(iris.DATASET + "entity/")):
         aliases = sorted({a for a in r.get("alts", "").split("\x1f") if a and a != r["label"]})
-        out.append({"iri": r["e"], "id": r["id"], "label": r["label"], "aliases": aliases})
-    return out
+        names = [n.lower() for n in (r["id"], r["label"], *aliases)]
+        rank = 0 if q in names else 1 if any(n.startswith(q) for n in names) else 2
+        out.append((rank, r["label"].lower(), r["e"], {"iri": r["e"], "id": r["id"], "label": r["label"], "aliases": aliases}))
+    return [e for *_, e in sorted(out)[:20]]
 
 
 def evidence(store: ox.Store, params: dict) -> dict:
