@@ -101,7 +101,7 @@ async function loadQuestions() {
     return item;
   }));
   const wanted = new URLSearchParams(location.hash.slice(1)).get("q");
-  const start = queries.find((q) => q.slug === wanted) ?? queries[0];
+  const start = queries.find((q) => q.slug === wanted) ?? queries.find((q) => q.slug === "who-raised-the-issue-with") ?? queries[0];
   if (start) showQuestion(start, list.querySelector(`li[data-slug="${CSS.escape(start.slug)}"]`));
 }
 
