@@ -21,14 +21,16 @@ PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX schema: <https://schema.org/>
 """
 
+# the registry's entities are the ones with an id in the entities graph (anchoring there keeps the query
+# off the claims, which also carry dcterms:identifier); labels and aliases may come from any graph
 ENTITIES = PREFIXES + """
-SELECT ?_prefix ?_q ?e ?id ?label (GROUP_CONCAT(DISTINCT ?alt; separator="\\u001f") AS ?alts) WHERE {
-  ?e dcterms:identifier ?id ; rdfs:label ?label .
+SELECT ?_prefix ?_q ?_graph ?e ?id ?label (GROUP_CONCAT(DISTINCT ?alt; separator="\\u001f") AS ?alts) WHERE {
+  GRAPH ?_graph { ?e dcterms:identifier ?id }
   FILTER(STRSTARTS(STR(?e), ?_prefix) && !CONTAINS(STR(?e), "/position/"))
+  ?e rdfs:label ?label .
   OPTIONAL { ?e skos:altLabel ?alt }
-  FILTER(CONTAINS(LCASE(STR(?label)), ?_q) || CONTAINS(LCASE(STR(?id)), ?_q)
-         || EXISTS { ?e skos:altLabel ?a FILTER(CONTAINS(LCASE(STR(?a)), ?_q)) })
-} GROUP BY ?_prefix ?_q ?e ?id ?label"""
+  FILTER(CONTAINS(LCASE(STR(?label)), ?_q) || CONTAINS(LCASE(STR(?id)), ?_q) || CONTAINS(LCASE(STR(?alt)), ?_q))
+} GROUP BY ?_prefix ?_q ?_graph ?e ?id ?label"""
 
 CLAIM = PREFIXES + """
 SELECT ?_claim ?article ?description ?factuality ?class ?according ?accordingLabel WHERE {
@@ -64,10 +66,13 @@ SELECT DISTINCT ?_claim ?start ?end ?exact WHERE {
   ?qs oa:exact ?exact .
 } ORDER BY ?start ?end"""
 
+# at most 50 other accounts (a much-reported occasion would otherwise list thousands)
 ACCOUNTS = PREFIXES + """
 SELECT ?_claim ?occasion ?occasionLabel ?other ?article ?title ?description ?factuality
        (GROUP_CONCAT(DISTINCT ?exact; separator=" … ") AS ?quote) WHERE {
-  ?_claim hrr:accountOf ?occasion . ?other hrr:accountOf ?occasion . FILTER(?other != ?_claim)
+  { SELECT ?_claim ?occasion ?other WHERE {
+      ?_claim hrr:accountOf ?occasion . ?other hrr:accountOf ?occasion . FILTER(?other != ?_claim)
+    } ORDER BY ?other LIMIT 50 }
   OPTIONAL { ?occasion rdfs:label ?occasionLabel }
   ?other hrr:statedIn ?a . ?a dcterms:identifier ?article .
   OPTIONAL { ?a dcterms:title ?title }
@@ -119,7 +124,8 @@ def entities(store: ox.Store, params: dict) -> list[dict]:
     """At most 20 entities whose id, label or an alias contains ``q``: whole-name matches first, then prefixes."""
     q = (params.get("q") or "").strip().lower()[:200]
     out = []
-    for r in _rows(store, ENTITIES, q=ox.Literal(q), prefix=ox.Literal(iris.DATASET + "entity/")):
+    for r in _rows(store, ENTITIES, q=ox.Literal(q), prefix=ox.Literal(iris.DATASET + "entity/"),
+                   graph=ox.NamedNode(iris.DATASET + "graph/entities")):
         aliases = sorted({a for a in r.get("alts", "").split("\x1f") if a and a != r["label"]})
         names = [n.lower() for n in (r["id"], r["label"], *aliases)]
         rank = 0 if q in names else 1 if any(n.startswith(q) for n in names) else 2

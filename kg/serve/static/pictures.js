@@ -2,6 +2,7 @@
 import { el, factualityClass, getJSON, loadScript, loadStyle } from "./dom.js";
 import { showEvidence } from "./evidence.js";
 
+const TIMELINE_CAP = 2000;  // the /timeline route's LIMIT (kg/serve/pagedata.py)
 const pad = (n) => String(n).padStart(2, "0");
 
 /** A date of year, month or day precision as the span it covers (a year is not its 1 January). */
@@ -15,7 +16,19 @@ export function span(date, precision) {
   return { start: `${y}-${pad(m)}-${pad(d)}`, type: "point" };
 }
 
-export async function timeline() {
+/** A picture's drawing, with its failure (a timeout, a server error) shown instead of a blank box. */
+async function drawing(view, draw) {
+  try {
+    await draw();
+  } catch (err) {
+    view.before(el("p", { class: "error", text: err.message }));
+  }
+}
+
+export const timeline = () => drawing(document.getElementById("timeline-view"), drawTimeline);
+export const network = () => drawing(document.getElementById("network-view"), drawNetwork);
+
+async function drawTimeline() {
   const view = document.getElementById("timeline-view");
   loadStyle("static/vendor/vis-timeline/vis-timeline-graph2d.min.css");
   const [rows] = await Promise.all([getJSON("timeline"), loadScript("static/vendor/vis-timeline/vis-timeline-graph2d.min.js")]);
@@ -30,12 +43,15 @@ export async function timeline() {
     orientation: "top", tooltip: { followMouse: false } });
   tl.on("select", ({ items: sel }) => { if (sel.length) showEvidence(items.get(sel[0]).claim); });
   view.dataset.items = String(rows.length);
+  if (rows.length >= TIMELINE_CAP) {
+    view.before(el("p", { class: "hint", text: `Only the first ${TIMELINE_CAP.toLocaleString("en")} dated claims, in date order, are drawn.` }));
+  }
 }
 
 const COLOURS = { "f-occurred": "#1b8a3a", "f-requested": "#d07a00", "f-planned": "#2a6fb5", "f-not-occurred": "#c0262d",
                   "f-unknown": "#888888" };
 
-export async function network() {
+async function drawNetwork() {
   const view = document.getElementById("network-view");
   const [data] = await Promise.all([getJSON("network"), loadScript("static/vendor/cytoscape/cytoscape.min.js")]);
   const elements = [
