@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from .. import guard, iris, query as q
 from . import negotiate as neg
+from .page import Page, SecurityHeaders
 from .workers import Busy, Crashed, Pool, TimedOut
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -127,9 +128,6 @@ class Server:
                         headers={"content-type": answer["type"], **answer["headers"], **(extra or {})})
 
     # ------------------------------------------------------------ routes
-
-    async def index(self, request: Request) -> Response:
-        return self.html("index.html", title="hrkg")
 
     async def status(self, request: Request) -> Response:
         pool = self.pool
@@ -321,7 +319,7 @@ class Server:
             finally:
                 self.pool.close()
 
-        routes = [Route("/", self.index, methods=["GET"]),
+        routes = [*Page(self).routes(),  # the web page at / and its assets and JSON (kg/serve/page.py)
                   Route("/sparql", self.sparql, methods=["GET", "POST"]),
                   Route("/queries", self.queries, methods=["GET"]),
                   Route("/queries/{slug}", self.canned, methods=["GET"]),
@@ -331,4 +329,4 @@ class Server:
         cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
                           allow_headers=["Accept", "Content-Type"], expose_headers=["X-Hrkg-Truncated", "Retry-After"],
                           max_age=86400)
-        return Starlette(routes=routes, middleware=[cors], lifespan=lifespan)
+        return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders), cors], lifespan=lifespan)

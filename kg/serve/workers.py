@@ -154,6 +154,9 @@ def execute(data: _Data, job: dict) -> dict:
     if kind == "describe":
         from . import describe
         return describe.answer(data.get(), job)
+    if kind == "page":  # the web page's JSON (kg/serve/pagedata.py)
+        from . import pagedata
+        return pagedata.answer(data.get(), job)
     if kind == "graphs":
         return {"status": 200, "data": sorted(g.value for g in data.get().named_graphs())}
     raise ValueError(f"unknown job kind {kind!r}")

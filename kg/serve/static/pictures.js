@@ -1,0 +1,78 @@
+// The pictures: a timeline of dated claims (vis-timeline) and a network of who said what to whom (cytoscape).
+import { el, factualityClass, getJSON, loadScript, loadStyle } from "./dom.js";
+import { showEvidence } from "./evidence.js";
+
+const TIMELINE_CAP = 2000;  // the /timeline route's LIMIT (kg/serve/pagedata.py)
+const pad = (n) => String(n).padStart(2, "0");
+
+/** A date of year, month or day precision as the span it covers (a year is not its 1 January). */
+export function span(date, precision) {
+  const [y, m, d] = date.split("-").map(Number);
+  if (precision === "Year" || m === undefined) return { start: `${y}-01-01`, end: `${y + 1}-01-01`, type: "range" };
+  if (precision === "Month" || d === undefined) {
+    const [ny, nm] = m === 12 ? [y + 1, 1] : [y, m + 1];
+    return { start: `${y}-${pad(m)}-01`, end: `${ny}-${pad(nm)}-01`, type: "range" };
+  }
+  return { start: `${y}-${pad(m)}-${pad(d)}`, type: "point" };
+}
+
+/** A picture's drawing, with its failure (a timeout, a server error) shown instead of a blank box. */
+async function drawing(view, draw) {
+  try {
+    await draw();
+  } catch (err) {
+    view.before(el("p", { class: "error", text: err.message }));
+  }
+}
+
+export const timeline = () => drawing(document.getElementById("timeline-view"), drawTimeline);
+export const network = () => drawing(document.getElementById("network-view"), drawNetwork);
+
+async function drawTimeline() {
+  const view = document.getElementById("timeline-view");
+  loadStyle("static/vendor/vis-timeline/vis-timeline-graph2d.min.css");
+  const [rows] = await Promise.all([getJSON("timeline"), loadScript("static/vendor/vis-timeline/vis-timeline-graph2d.min.js")]);
+  const items = new window.vis.DataSet(rows.map((r, i) => {
+    const inferred = r.basis === "CuratorInference";
+    const content = el("span", { text: r.description || r.claim,
+      title: `${r.date} (${(r.precision || "?").toLowerCase()}; ${inferred ? "curator inference" : "stated in the text"})` +
+             `${r.note ? " — " + r.note : ""}\n${r.class || ""} · ${r.factuality || ""} · article ${r.article}` });
+    return { id: i, content, className: inferred ? "inferred" : "stated", claim: r.claim, ...span(r.date, r.precision) };
+  }));
+  const tl = new window.vis.Timeline(view, items, { stack: true, zoomKey: "ctrlKey", maxHeight: "70vh",
+    orientation: "top", tooltip: { followMouse: false } });
+  tl.on("select", ({ items: sel }) => { if (sel.length) showEvidence(items.get(sel[0]).claim); });
+  view.dataset.items = String(rows.length);
+  if (rows.length >= TIMELINE_CAP) {
+    view.before(el("p", { class: "hint", text: `Only the first ${TIMELINE_CAP.toLocaleString("en")} dated claims, in date order, are drawn.` }));
+  }
+}
+
+const COLOURS = { "f-occurred": "#1b8a3a", "f-requested": "#d07a00", "f-planned": "#2a6fb5", "f-not-occurred": "#c0262d",
+                  "f-unknown": "#888888" };
+
+async function drawNetwork() {
+  const view = document.getElementById("network-view");
+  const [data] = await Promise.all([getJSON("network"), loadScript("static/vendor/cytoscape/cytoscape.min.js")]);
+  const elements = [
+    ...data.nodes.map((n) => ({ data: { id: n.iri, label: n.label } })),
+    ...data.edges.map((e, i) => ({ data: { id: `e${i}`, source: e.speaker, target: e.addressee, label: e.kind, act: e.act,
+      colour: COLOURS[factualityClass(e.factuality)] ?? COLOURS["f-unknown"] } })),
+  ];
+  const cy = window.cytoscape({
+    container: view, elements,
+    // deterministic: the most connected actors in the middle, rings outwards
+    layout: { name: "concentric", animate: false, minNodeSpacing: 28, concentric: (n) => n.degree(), levelWidth: () => 2 },
+    style: [
+      { selector: "node", style: { label: "data(label)", "font-size": 11, "background-color": "#556", width: 18, height: 18,
+        "text-valign": "bottom", "text-margin-y": 3 } },
+      { selector: "edge", style: { width: 2, "line-color": "data(colour)", "target-arrow-color": "data(colour)",
+        "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 8, color: "#555",
+        "text-rotation": "autorotate" } },
+    ],
+  });
+  cy.on("tap", "edge", (evt) => showEvidence(evt.target.data("act")));
+  window.hrkgNetwork = cy;  // for tests and the console
+  view.dataset.nodes = String(cy.nodes().length);
+  view.dataset.edges = String(cy.edges().length);
+}
