@@ -323,7 +323,7 @@ def _validate(ctx, eg, prov, common_prov, additions, tracer, ordered) -> validat
     shacl, _ = validate.shacl(data, tracer)
     graphs = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov, **touched}
     graphs.update({iris.G.addition(n): g for n, g in additions.items()})
-    checks = validate.run_checks(shard._ox_store(graphs), tracer)
+    checks = validate.run_checks(shard.ox_store(graphs), tracer)
     per_article = validate.Report([validate.Result.of_dict(r) for m in ordered for r in m.results])
     return validate.merged([shacl, checks, per_article])
 

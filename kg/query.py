@@ -279,10 +279,11 @@ def _nt(term) -> str:
     return _cell(term) if isinstance(term, ox.Triple) else str(term)
 
 
-def _json_term(term) -> dict:
+def json_term(term) -> dict:
+    """One RDF term as SPARQL 1.1 Query Results JSON (triple terms as SPARQL 1.2 proposes)."""
     if isinstance(term, ox.Triple):  # SPARQL 1.2 Query Results JSON
-        return {"type": "triple", "value": {"subject": _json_term(term.subject), "predicate": _json_term(term.predicate),
-                                            "object": _json_term(term.object)}}
+        return {"type": "triple", "value": {"subject": json_term(term.subject), "predicate": json_term(term.predicate),
+                                            "object": json_term(term.object)}}
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, ox.BlankNode):
@@ -309,7 +310,7 @@ def render(results, fmt: Format) -> str:
     names = [v.value for v in results.variables if not v.value.startswith("_")]
     solutions = list(results)
     if fmt is Format.JSON:
-        bindings = [{n: _json_term(sol[n]) for n in names if sol[n] is not None} for sol in solutions]
+        bindings = [{n: json_term(sol[n]) for n in names if sol[n] is not None} for sol in solutions]
         return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False, indent=1) + "\n"
     # a quote with a line break must not break a cell: whitespace runs show as one space
     # (the graph keeps the article's characters in oa:exact)

@@ -182,7 +182,7 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
         for t in part:
             data.add(t)
     shacl, _ = validate.shacl(data, tracer)
-    checks = validate.run_checks(_ox_store({name: g, iris.G.ENTITIES: context, iris.G.PROVENANCE: prov}), tracer)
+    checks = validate.run_checks(ox_store({name: g, iris.G.ENTITIES: context, iris.G.PROVENANCE: prov}), tracer)
     results = [r for r in shacl.results + checks.results if owns(key, art.file, r.focus)]
 
     closed = infer.reasoner_input(ctx.ontology, [g, context], ctx.reasoned)
@@ -211,7 +211,7 @@ def nt_lines(triples) -> list[str]:
     return sorted(set(line for line in data.split("\n") if line))
 
 
-def _ox_store(graphs: dict[URIRef, Graph]) -> ox.Store:
+def ox_store(graphs: dict[URIRef, Graph]) -> ox.Store:
     st = ox.Store()
     quads = []
     for name, graph in graphs.items():

@@ -21,6 +21,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from ..query import json_term
+
 
 class Fmt(enum.Enum):
     JSON = "json"
@@ -147,21 +149,6 @@ class Body:
     truncated: bool = False
 
 
-def _json_term(term) -> dict:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Triple):
-        return {"type": "triple", "value": {k: _json_term(getattr(term, k)) for k in ("subject", "predicate", "object")}}
-    out = {"type": "literal", "value": term.value}
-    if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-        out["datatype"] = term.datatype.value
-    return out
-
-
 def _xml_term(term) -> str:
     if isinstance(term, ox.NamedNode):
         return f"<uri>{escape(term.value)}</uri>"
@@ -188,7 +175,7 @@ def solutions(variables: list[str], rows: list, fmt: Fmt, truncated: bool, max_r
     note = f"truncated: the query has more than {max_rows} rows; only the first {max_rows} are given"
     if fmt is Fmt.JSON:
         doc: dict = {"head": {"vars": variables},
-                     "results": {"bindings": [{v: _json_term(r[v]) for v in variables if r[v] is not None} for r in rows]}}
+                     "results": {"bindings": [{v: json_term(r[v]) for v in variables if r[v] is not None} for r in rows]}}
         if truncated:
             doc["results"].update({"truncated": True, "max-rows": max_rows, "note": note})
         return (json.dumps(doc, ensure_ascii=False) + "\n").encode()
