@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import (
-    cache as cachemod, infer, iris, load, map as mapper, oxstore, provenance, publish, shard, turtle, validate, void,
+    cache as cachemod, infer, iris, journal, load, map as mapper, oxstore, provenance, publish, shard, turtle, validate, void,
 )
 from .errors import InconsistencyError, InputError, InputErrors, NotConforming, collect
 from .model import Dataset
@@ -229,7 +229,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
 
     prov = Graph()
     provenance.describe_common(prov, ctx.meta, [m.curator for m in ordered], [(tf.name, tf.sha256) for tf in tfs],
-                               load.file_sha256(src.seeds / load.ENTITIES_FILE), load.file_sha256(ONTOLOGY))
+                               load.file_sha256(src.entity_files[0][0]), load.file_sha256(ONTOLOGY))
     common_prov = set(prov)
     for m in ordered:
         provenance.describe_article(prov, m, ctx.meta.version)
@@ -250,8 +250,14 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
 
 
 def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", display_root: str | None = None,
-          jobs: int | None = None, cache_dir: Path | None = None, progress: Progress | None = None) -> Summary:
-    """Build the graph from the seeds into ``out``: validated, inferred, every dump and the store, atomically."""
+          jobs: int | None = None, cache_dir: Path | None = None, progress: Progress | None = None,
+          tx: journal.Transaction | None = None) -> Summary:
+    """Build the graph from the seeds into ``out``: validated, inferred, every dump and the store, atomically.
+
+    The store and the dumps are staged, then switched in one journalled commit
+    (:mod:`kg.journal`).  Given ``tx`` (``kg add``), they are staged into that
+    transaction and the caller commits it, together with the seed files.
+    """
     src = sources(seeds, display_root)
     a = assess(src, cachemod.Cache(cache_dir if cache_dir is not None else out / CACHE_DIR), jobs, progress)
     if not a.report.conforms:
@@ -285,19 +291,26 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
 
     counts = {n: f.triples for n, f in made.items()} | {n: m.quads for n, m in articles.items()}
     out.mkdir(parents=True, exist_ok=True)
-    # the store first (an addition is queryable before the dumps are rewritten), then the dumps
     clock.lap("fragments")
-    store_state = oxstore.update(out, digests, fragment_of)
-    clock.lap("store")
-    written = publish.assemble(out, fragments, str(iris.G.INFERRED))
+    own = tx is None
+    if own:
+        journal.settle(out)
+        tx = journal.Transaction(out)
     try:
-        written[publish.Dump.CONTEXT] = publish.write_small(out, publish.Dump.CONTEXT, publish.context_bytes())
-        written[publish.Dump.VOID] = publish.write_small(out, publish.Dump.VOID, void.describe(meta, counts, written))
-        written[publish.Dump.SUMS] = publish.write_small(out, publish.Dump.SUMS, publish.sums(written))
+        staging = tx.staging(out)
+        store_state = oxstore.update(out, digests, fragment_of, tx)
+        clock.lap("store")
+        written = publish.assemble(out, fragments, str(iris.G.INFERRED), staging)
+        written[publish.Dump.CONTEXT] = publish.write_small(out, publish.Dump.CONTEXT, publish.context_bytes(), staging)
+        written[publish.Dump.VOID] = publish.write_small(out, publish.Dump.VOID, void.describe(meta, counts, written), staging)
+        written[publish.Dump.SUMS] = publish.write_small(out, publish.Dump.SUMS, publish.sums(written), staging)
+        publish.commit(out, written, tx)
+        if own:
+            tx.commit()
     except BaseException:
-        publish.discard(written)
+        if own:
+            tx.discard()
         raise
-    publish.commit(out, written)
     clock.lap("dumps")
     claims = Counter()
     for m in ordered:

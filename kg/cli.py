@@ -15,7 +15,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from . import __version__, build as builder, curate, draft as drafting, guard, load, lock, progress, query as q, registry, validate
+from . import __version__, build as builder, curate, draft as drafting, guard, journal, load, lock, progress, query as q, registry, validate
 from .errors import InputError, InputErrors, KgError, UsageError
 from .model import ENTITY_TYPES
 
@@ -47,8 +47,10 @@ def _out(given: str) -> Path:
 def cmd_build(args) -> int:
     seeds, display = _seeds(args)
     out = _out(args.out)
-    with lock.seeds_lock(seeds, args.wait, lambda msg: print(msg, file=sys.stderr, flush=True), readers_ok=True), \
+    with lock.seeds_lock(seeds, args.wait, lambda msg: print(msg, file=sys.stderr, flush=True), readers_ok=True) as held, \
             progress.Bar(enabled=not args.quiet) as bar:
+        if held is not None:
+            _settled(journal.settle(seeds))
         summary = builder.build(seeds, out, display, jobs=args.jobs, cache_dir=Path(args.cache) if args.cache else None,
                                 progress=bar.update)
     print_summary(summary)
@@ -62,6 +64,11 @@ def cmd_build(args) -> int:
     return 0
 
 
+def _settled(done: list[str]) -> None:
+    for line in done:
+        print(line, file=sys.stderr)
+
+
 def print_summary(summary: builder.Summary) -> None:
     warnings = len(summary.report.results)
     print(f"built {summary.out}/: {summary.quads} quads in {len(summary.graphs)} named graphs "
@@ -73,6 +80,13 @@ def print_summary(summary: builder.Summary) -> None:
 
 def cmd_validate(args) -> int:
     seeds, display = _seeds(args)
+    if journal.pending(seeds):   # a killed kg add: finish or undo it first, unless one is still running
+        try:
+            with lock.seeds_lock(seeds, 0, readers_ok=True) as held:
+                if held is not None:
+                    _settled(journal.settle(seeds))
+        except lock.LockTimeout:
+            pass
     outcome = curate.check(seeds, display, args.additions, Path(args.cache))
     fmt = validate.ReportFormat(args.format)
     sys.stdout.write(validate.render(outcome.report, fmt, outcome.graph if fmt is validate.ReportFormat.TTL else None))

@@ -9,8 +9,10 @@ An addition is one of
 
 Validation overlays the additions on the seeds in memory (nothing is copied
 or written) and reports only results that the seeds alone do not have.
-``add`` writes the additions into the seeds and rebuilds the dumps; if
-anything fails, the seeds and the dumps are left byte-identical.
+``add`` stages the additions and the rebuilt store and dumps, then switches
+seeds and output together in one journalled commit (``kg.journal``): if
+anything fails, or the process is killed, the seeds and the dumps end together
+old or together new.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build as builder, cache as cachemod, load, lock, publish, registry, source, validate
+from . import build as builder, cache as cachemod, journal, load, lock, registry, source, validate
 from .errors import InputError, Pos, UsageError
 from .source import YMap
 
@@ -158,6 +160,7 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
     """
     additions = classify(paths)
     with lock.seeds_lock(seeds, lock_timeout, on_wait):
+        journal.settle(seeds, out)   # a kg add or build that was killed: finished or undone first
         src = load.Sources.of(seeds, display_root)
         replaced = _replacements(seeds, display_root, additions, replace)
         # the build's cache where a build is; a refused addition then leaves no --out behind
@@ -176,14 +179,38 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
         reg_path = seeds / load.ENTITIES_FILE
         if reg_path in new_content:
             _check_appended_registry(reg_path, new_content[reg_path], [a for a in additions if a.kind is Kind.REGISTRY])
-        backups = {t: (t.read_bytes() if t.exists() else None) for t in new_content}
-        publish.replace_files(new_content)  # a seed file keeps its mode; a new one gets 0644 less the umask
-        try:
-            builder.build(seeds, out, display_root)
-        except BaseException:
-            _restore(backups)
-            raise
+        with journal.Transaction(seeds) as tx:
+            for target, data in new_content.items():
+                tx.stage_file(target, data)   # a seed file keeps its mode; a new one gets 0644 less the umask
+            # the build reads the seeds as they will be: every staged file in place of its target
+            final = _staged_sources(src, {Path(st[2]): Path(st[1]) for st in tx.steps})
+            builder.build(final, out, display_root, tx=tx)
+            tx.commit()   # seeds, store and dumps switch together (kg.journal)
         return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced)
+
+
+def _staged_sources(src: load.Sources, staged: dict[Path, Path]) -> load.Sources:
+    """The seeds' sources with each target file read from where it is staged (names unchanged)."""
+    final = load.Sources.of(src.seeds, src.root)
+    seeds = src.seeds
+    for target, path in staged.items():
+        rel = target.relative_to(seeds)
+        display = f"{src.root}/{rel}"
+        if str(rel) == load.ENTITIES_FILE:
+            final.entity_files = [(path, display)]
+        elif rel.parent.name == load.ANNOTATIONS_DIR:
+            final.annotations[target.stem] = (path, display)
+        elif rel.parent.name == load.ARTICLES_DIR:
+            final.articles[target.name] = (path, display)
+        elif rel.parent.name == load.ADDITIONS_DIR:
+            final.turtle[target.stem] = (path, display)
+        else:  # pragma: no cover
+            raise AssertionError(f"no source kind for {rel}")
+    by_name = lambda kv: kv[1][1]  # noqa: E731 — the order Sources.of lists files in: by file name
+    final.annotations = dict(sorted(final.annotations.items(), key=by_name))
+    final.articles = dict(sorted(final.articles.items(), key=by_name))
+    final.turtle = dict(sorted(final.turtle.items(), key=by_name))
+    return final
 
 
 def _replacements(seeds: Path, display_root: str, additions: list[Addition], replace: bool) -> list[Replacement]:
@@ -231,14 +258,6 @@ def _check_appended_registry(registry: Path, combined: bytes, added: list[Additi
 
 def _ids(root) -> list[str]:
     return list(root.entries) if isinstance(root, YMap) else []
-
-
-def _restore(backups: dict[Path, bytes | None]) -> None:
-    for target, data in backups.items():
-        if data is None:
-            target.unlink(missing_ok=True)
-        else:
-            publish.replace_files({target: data})
 
 
 def usage_check(paths: list[str]) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -23,7 +22,7 @@ import pyoxigraph as ox
 from .errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import publish
+    from . import journal, publish
 
 STORE = "store"
 _PREFIX = ".store-"
@@ -103,13 +102,15 @@ def _quads(nq: bytes):
     return ox.parse(nq, format=ox.RdfFormat.N_QUADS)
 
 
-def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "publish.Fragment"]) -> str:
-    """Make ``OUT/store`` hold exactly the graphs ``digests`` names, then switch to it.
+def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "publish.Fragment"],
+           tx: "journal.Transaction | None" = None) -> str:
+    """Make ``OUT/store`` hold exactly the graphs ``digests`` names.
 
     Unchanged store: nothing is done.  A few graphs changed: the current
     generation is copied (a RocksDB checkpoint: hard links, no data copied), the
-    changed graphs are replaced in the copy, and the copy becomes current.  Many
-    changed (or no usable current store): a new generation is bulk-loaded.
+    changed graphs are replaced in the copy.  Many changed (or no usable current
+    store): a new generation is bulk-loaded.  With ``tx`` the switch to the new
+    generation is planned in that transaction; without, it is made at once.
     Returns what was done, for the summary.
     """
     cur = current(out)
@@ -140,22 +141,17 @@ def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "pub
     except BaseException:
         shutil.rmtree(gen, ignore_errors=True)
         raise
-    switch(out, gen)
+    if tx is None:
+        switch(out, gen)
+    else:
+        tx.link(path(out), gen.name, [cur.name] if cur is not None else [], _PREFIX)
     return f"updated ({len(changed) + len(removed)} graphs)" if incremental else "rewritten"
 
 
 def switch(out: Path, gen: Path) -> None:
     """Make ``gen`` the current store (atomically); drop generations older than the previous one."""
+    from . import journal
+
     previous = current(out)
-    link = path(out)
-    if link.exists() and not link.is_symlink():
-        # a plain directory (never written by us): replace it with the link scheme
-        shutil.rmtree(link)
-    tmp = out / f".{STORE}.link.tmp"
-    tmp.unlink(missing_ok=True)
-    os.symlink(gen.name, tmp)
-    os.replace(tmp, link)
-    keep = {gen.name, previous.name if previous else None}
-    for old in out.glob(_PREFIX + "*"):
-        if old.name not in keep:
-            shutil.rmtree(old, ignore_errors=True)
+    journal.apply({"steps": [["link", str(path(out)), gen.name, [previous.name] if previous else [], _PREFIX]],
+                   "dirs": []})

@@ -22,12 +22,15 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
 from .errors import KgError
 from .store import PREFIXES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import journal
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -192,11 +195,11 @@ def jsonld_graph(graph: str, ordered: list[ox.Triple]) -> bytes:
 # ---------------------------------------------------------------- assembly
 
 class _Sink:
-    """A temporary file beside its target, hashed as it is written."""
+    """A temporary file for its target (beside it, or in a staging directory), hashed as it is written."""
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, staging: Path | None = None) -> None:
         self.target = target
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=staging or target.parent)
         self.fh = os.fdopen(fd, "wb")
         self.sha = hashlib.sha256()
         self.size = 0
@@ -223,15 +226,17 @@ class Written:
     sha256: str
 
 
-def assemble(out: Path, fragments: Callable[[], Iterator[Fragment]], inferred_graph: str) -> dict[Dump, Written]:
-    """Stream every RDF dump from the fragments (graphs in IRI order), to temporary files in ``out``.
+def assemble(out: Path, fragments: Callable[[], Iterator[Fragment]], inferred_graph: str,
+             staging: Path | None = None) -> dict[Dump, Written]:
+    """Stream every RDF dump from the fragments (graphs in IRI order), to temporary files in
+    ``staging`` (default: ``out``).
 
     ``fragments`` is called once and yields each graph's fragment in IRI order;
     each is written to every dump before the next is read, so memory holds one
     graph at a time.
     """
     out.mkdir(parents=True, exist_ok=True)
-    sinks = {d: _Sink(out / d.value) for d in (Dump.TRIG, Dump.TRIG_GZ, Dump.NQUADS, Dump.NQUADS_GZ,
+    sinks = {d: _Sink(out / d.value, staging) for d in (Dump.TRIG, Dump.TRIG_GZ, Dump.NQUADS, Dump.NQUADS_GZ,
                                                Dump.TURTLE, Dump.JSONLD, Dump.INFERRED)}
     try:
         head = prefix_lines()
@@ -264,8 +269,8 @@ def assemble(out: Path, fragments: Callable[[], Iterator[Fragment]], inferred_gr
     return {d: Written(d, s.tmp, s.size, s.sha.hexdigest()) for d, s in sinks.items()}
 
 
-def write_small(out: Path, dump: Dump, data: bytes) -> Written:
-    s = _Sink(out / dump.value)
+def write_small(out: Path, dump: Dump, data: bytes, staging: Path | None = None) -> Written:
+    s = _Sink(out / dump.value, staging)
     try:
         s.write(data)
         s.close()
@@ -284,13 +289,13 @@ def discard(written: dict[Dump, Written]) -> None:
         Path(w.tmp).unlink(missing_ok=True)
 
 
-def commit(out: Path, written: dict[Dump, Written]) -> None:
-    """Move every temporary file into place; remove dumps this build no longer writes."""
+def commit(out: Path, written: dict[Dump, Written], tx: "journal.Transaction") -> None:
+    """Plan moving every temporary file into place and removing the dumps this build no longer writes."""
     for dump, w in written.items():
-        os.replace(w.tmp, out / dump.value)
+        tx.replace(Path(w.tmp), out / dump.value)
     for dump in Dump:
         if dump not in written:
-            (out / dump.value).unlink(missing_ok=True)
+            tx.unlink(out / dump.value)
 
 
 def replace_files(files: dict[Path, bytes]) -> None:

@@ -1,0 +1,204 @@
+"""A `kg add` or `kg build` killed at any moment: seeds and output end together old or together new.
+
+Each case kills a real `kg add` process with SIGKILL, either at a named point of its commit
+(`KG_TEST_CRASH_AT`, kg/journal.py: after staging, after the plan is written, after each
+step of the plan) or after a random delay, and then lets the next command settle the journal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg import journal
+
+from conftest import ROOT, copy_seeds, snapshot
+
+FIXTURES = ROOT / "tests" / "fixtures" / "curation"
+ADDITIONS = [FIXTURES / n for n in ("005_fixture.txt", "entities-005.yaml", "005.yaml")]
+
+
+def kg(*argv, crash: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop(journal._CRASH, None)
+    if crash:
+        env[journal._CRASH] = crash
+    p = subprocess.run([sys.executable, "-m", "kg", *map(str, argv)], env=env, capture_output=True, text=True,
+                       cwd=ROOT, timeout=600)
+    if check:
+        assert p.returncode == 0, p.stderr
+    return p
+
+
+@pytest.fixture(scope="module")
+def states(tmp_path_factory) -> dict:
+    """Seeds and output before the addition, and after it (from an uninterrupted kg add)."""
+    base = tmp_path_factory.mktemp("journal")
+    seeds = copy_seeds(base / "old")
+    out = base / "old" / "out"
+    kg("build", "--seeds", seeds, "--out", out, "--quiet")
+    new = base / "new"
+    shutil.copytree(base / "old", new, symlinks=True)
+    kg("add", "--seeds", new / "seeds", "--out", new / "out", *ADDITIONS)
+    return {"dir": base / "old", "old": (snapshot(seeds), outputs(out)),
+            "new": (snapshot(new / "seeds"), outputs(new / "out"))}
+
+
+def fresh(states, tmp_path) -> tuple[Path, Path]:
+    d = tmp_path / "w"
+    shutil.copytree(states["dir"], d, symlinks=True)
+    return d / "seeds", d / "out"
+
+
+def data_files(seeds: Path) -> list[str]:
+    """What the loader could read: every file under articles/, annotations/, additions/."""
+    return sorted(str(p.relative_to(seeds)) for sub in ("articles", "annotations", "additions")
+                  for p in (seeds / sub).rglob("*") if p.is_file())
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    """The output's files; the store is compared by content (its generation's name depends on paths)."""
+    return {k: v for k, v in snapshot(out).items() if k != "store"}
+
+
+def per_graph(quads) -> dict[str, int]:
+    """Quads per named graph (the store keeps literals in canonical form, so not compared by bytes)."""
+    return dict(Counter(q.graph_name.value for q in quads))
+
+
+def assert_whole(states, seeds: Path, out: Path) -> str:
+    """Seeds and output are both the old state or both the new one, the store holding exactly
+    the quads of kg.nq; nothing staged is left."""
+    got = (snapshot(seeds), outputs(out))
+    assert not journal.pending(seeds) and not journal.pending(out)
+    which = "old" if got == states["old"] else "new" if got == states["new"] else None
+    if which is None:
+        seeds_state = "old" if got[0] == states["old"][0] else "new" if got[0] == states["new"][0] else "mixed"
+        out_state = "old" if got[1] == states["old"][1] else "new" if got[1] == states["new"][1] else "mixed"
+        diff = sorted(set(got[1]) ^ set(states["new"][1])) + [k for k in got[1] if k in states["new"][1]
+                                                               and got[1][k] != states["new"][1][k]]
+        pytest.fail(f"seeds {seeds_state}, output {out_state}; output differs from new in {diff[:8]}")
+    st = ox.Store.read_only(str((out / "store").resolve()))   # the store link leads to the same graph
+    dumped = set(ox.parse((out / "kg.nq").read_bytes(), format=ox.RdfFormat.N_QUADS))
+    assert per_graph(st) == per_graph(dumped)
+    return which
+
+
+def plan_length(states) -> int:
+    """Steps in kg add's plan: 3 seed files, the store link, 11 dumps (counted from the new output)."""
+    dumps = [k for k in states["new"][1] if "/" not in k and k != "store"]
+    return 3 + 1 + len(dumps)
+
+
+@pytest.mark.parametrize("point", ["staged", "planned", "step:1", "step:2", "step:3", "step:4", "step:5", "step:9", "last"])
+def test_kg_add_killed_in_its_commit(states, tmp_path, point):
+    seeds, out = fresh(states, tmp_path)
+    if point == "last":
+        point = f"step:{plan_length(states)}"
+    p = kg("add", "--seeds", seeds, "--out", out, *ADDITIONS, crash=point, check=False)
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    # killed mid-commit, the seeds' data directories hold only real seed files, never a staged one
+    assert all(not Path(f).name.startswith(".") for f in data_files(seeds))
+    done = journal.settle(seeds, out)      # what the next kg command does first
+    assert done, "a killed commit leaves a journal to settle"
+    which = assert_whole(states, seeds, out)
+    assert which == ("old" if point == "staged" else "new")
+
+
+def test_next_kg_validate_settles_a_killed_add(states, tmp_path):
+    seeds, out = fresh(states, tmp_path)
+    assert kg("add", "--seeds", seeds, "--out", out, *ADDITIONS, crash="step:2", check=False).returncode == -signal.SIGKILL
+    assert journal.pending(seeds)
+    p = kg("validate", "--seeds", seeds)
+    assert "rolled forward" in p.stderr
+    assert not journal.pending(seeds)
+    assert snapshot(seeds) == states["new"][0]
+
+
+def test_kg_add_killed_before_its_plan_changes_nothing(states, tmp_path):
+    seeds, out = fresh(states, tmp_path)
+    assert kg("add", "--seeds", seeds, "--out", out, *ADDITIONS, crash="staged", check=False).returncode == -signal.SIGKILL
+    unsettled = {k: v for k, v in snapshot(seeds).items() if not k.startswith(journal.JOURNAL)}
+    assert unsettled == states["old"][0]          # not yet settled, and the seed files already untouched
+    p = kg("build", "--seeds", seeds, "--out", out, "--quiet")
+    assert "rolled back" in p.stderr
+    assert assert_whole(states, seeds, out) == "old"
+
+
+def test_kg_build_killed_in_its_commit_is_finished_by_the_next(states, tmp_path):
+    seeds, out = fresh(states, tmp_path)
+    shutil.copy(FIXTURES / "005_fixture.txt", seeds / "articles")
+    shutil.copy(FIXTURES / "005.yaml", seeds / "annotations")
+    (seeds / "entities.yaml").write_bytes((seeds / "entities.yaml").read_bytes()
+                                          + b"\n" + (FIXTURES / "entities-005.yaml").read_bytes())
+    p = kg("build", "--seeds", seeds, "--out", out, "--quiet", crash="step:4", check=False)
+    assert p.returncode == -signal.SIGKILL
+    assert journal.pending(out)
+    assert journal.settle(out)
+    sums = (out / "SHA256SUMS").read_text().split("\n")
+    for line in filter(None, sums):
+        digest, name = line.split("  ")
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_kg_add_killed_at_random_moments(states, tmp_path):
+    """SIGKILL from outside at a random moment of the whole kg add (validation, build or commit)."""
+    rng = random.Random(20171)
+    # how long an uninterrupted kg add takes here
+    seeds, out = fresh(states, tmp_path / "timing")
+    t = time.monotonic()
+    kg("add", "--seeds", seeds, "--out", out, *ADDITIONS)
+    total = time.monotonic() - t
+    seen = set()
+    for trial in range(5):
+        seeds, out = fresh(states, tmp_path / f"t{trial}")
+        proc = subprocess.Popen([sys.executable, "-m", "kg", "add", "--seeds", str(seeds), "--out", str(out),
+                                 *map(str, ADDITIONS)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 1.1) * total)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert all(not Path(f).name.startswith(".") for f in data_files(seeds))
+        journal.settle(seeds, out)
+        seen.add(assert_whole(states, seeds, out))
+    assert seen <= {"old", "new"}
+
+
+def test_transaction_discarded_on_error_leaves_nothing(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "a.txt").write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with journal.Transaction(d) as tx:
+            tx.stage_file(d / "a.txt", b"new")
+            tx.stage_file(d / "b.txt", b"new")
+            raise RuntimeError("boom")
+    assert sorted(p.name for p in d.iterdir()) == ["a.txt"]
+    assert (d / "a.txt").read_bytes() == b"old"
+
+
+def test_plan_applied_twice_is_the_same(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "a.txt").write_bytes(b"old")
+    (d / "gone.txt").write_bytes(b"x")
+    os.chmod(d / "a.txt", 0o640)
+    tx = journal.Transaction(d)
+    tx.stage_file(d / "a.txt", b"new")
+    tx.unlink(d / "gone.txt")
+    plan = {"version": 1, "steps": tx.steps, "dirs": [str(x) for x in tx.dirs]}
+    journal.apply(plan)
+    journal.apply(plan)
+    assert (d / "a.txt").read_bytes() == b"new"
+    assert (d / "a.txt").stat().st_mode & 0o777 == 0o640     # a seed file keeps its mode
+    assert not (d / "gone.txt").exists() and not journal.pending(d)
