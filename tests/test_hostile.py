@@ -188,6 +188,60 @@ def test_kg_add_of_upper_case_extensions_builds_them(tmp_path, capsys):
     assert "graph/article/005>" in trig and "graph/addition/fix>" in trig and "upper-group" in trig
 
 
+SEPARATORS = "\u2028\u0085\f"   # line separator, next line, form feed: str.splitlines() splits at each
+
+
+def test_line_separators_in_an_article_a_registry_value_and_a_literal_survive_the_build(tmp_path, capsys):
+    """Row "U+2028, U+0085 or a form feed … the build fails with `kg.nq does not re-parse`": what
+    validates builds, every dump re-parses, and the characters are kept as the sources have them."""
+    import pyoxigraph as ox
+
+    seeds, out, work = copy_seeds(tmp_path), tmp_path / "out", tmp_path / "work"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "curation", work)
+    text = (work / "005_fixture.txt").read_text(encoding="utf-8").replace(
+        "she would consider it.", "she\u2028would consider it.\u0085Later:\fnothing.")
+    (work / "005_fixture.txt").write_text(text, encoding="utf-8")
+    ann = (work / "005.yaml").read_text(encoding="utf-8")
+    (work / "005.yaml").write_text(re.sub(r"sha256: [0-9a-f]+", "sha256: " + hashlib.sha256(text.encode()).hexdigest(), ann),
+                                   encoding="utf-8")
+    reg = (work / "entities-005.yaml").read_text(encoding="utf-8")
+    (work / "entities-005.yaml").write_text(reg.replace(
+        "label: Example Rights Group", 'label: Example Rights Group\n  description: "A group\\u2028with\\x85odd\\fseparators"'),
+        encoding="utf-8")
+    ttl = work / "fix.ttl"
+    ttl.write_text(TURTLE_HEAD + f'entity:putin rdfs:comment "line{SEPARATORS}end"@en .\n', encoding="utf-8")
+    files = [work / "005_fixture.txt", work / "entities-005.yaml", work / "005.yaml", ttl]
+    assert run(capsys, "validate", "--seeds", seeds, *files)[0] == 0
+    code, _, err = run(capsys, "add", "--seeds", seeds, "--out", out, *files)
+    assert code == 0, err
+    values = {q.object.value for q in ox.parse((out / "kg.nq").read_bytes(), format=ox.RdfFormat.N_QUADS)
+              if isinstance(q.object, ox.Literal)}
+    assert f"line{SEPARATORS}end" in values
+    assert "A group\u2028with\u0085odd\fseparators" in values
+    assert "Jane Example said she\u2028would consider it." in values      # the quote as the article has it
+    for dump, fmt in (("kg.trig", ox.RdfFormat.TRIG), ("kg.ttl", ox.RdfFormat.TURTLE), ("kg.jsonld", ox.RdfFormat.JSON_LD)):
+        assert f"line{SEPARATORS}end" in {t.object.value for t in ox.parse((out / dump).read_bytes(), format=fmt)
+                                          if isinstance(t.object, ox.Literal)}, dump
+
+
+def test_a_turtle_addition_in_a_foreign_namespace_builds_and_every_dump_declares_it(tmp_path, capsys):
+    """Row "a Turtle addition with a predicate outside the project's prefixes": `kg validate`
+    conformed and `kg add` then failed (`The prefix ns1: has not been declared`)."""
+    import pyoxigraph as ox
+
+    seeds, out = copy_seeds(tmp_path), tmp_path / "out"
+    ttl = tmp_path / "fix.ttl"
+    ttl.write_text(TURTLE_HEAD + "@prefix fx: <https://foreign.example/vocab#> .\n"
+                   'entity:putin fx:nickname "VVP"@en ; <https://other.example/ns/p> <https://other.example/thing> .\n',
+                   encoding="utf-8")
+    assert run(capsys, "validate", "--seeds", seeds, ttl)[0] == 0
+    code, _, err = run(capsys, "add", "--seeds", seeds, "--out", out, ttl)
+    assert code == 0, err
+    for dump, fmt in (("kg.trig", ox.RdfFormat.TRIG), ("kg.ttl", ox.RdfFormat.TURTLE), ("kg.nq", ox.RdfFormat.N_QUADS)):
+        preds = {t.predicate.value for t in ox.parse((out / dump).read_bytes(), format=fmt)}
+        assert {"https://foreign.example/vocab#nickname", "https://other.example/ns/p"} <= preds, dump
+
+
 # ---------------------------------------------------------------- curator Turtle
 
 TURTLE_HEAD = ("@prefix entity: <https://hrkg.example.org/chechnya-2017/entity/> .\n"
