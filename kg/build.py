@@ -222,6 +222,8 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
         for t in collect(errors, turtle.parse_untrusted, tf) or ():
             g.add(t)
         additions[tf.name] = g
+    if not errors:
+        errors.extend(turtle.combined_chain_errors(eg, [(tf, additions[tf.name]) for tf in tfs]))
     if errors:
         raise InputErrors(sorted(errors, key=lambda e: (e.pos.path, e.pos.line, e.pos.col)))
     ordered = [metas[k] for k in keys if k in metas]

@@ -24,7 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 
 from . import iris, limits
 from .errors import InputError, InputErrors, Pos
@@ -314,6 +314,42 @@ def _chain_problems(triples: list[tuple]) -> list[tuple]:
             problems.append((*s, (f"a chain of {lengths[longest] - 1} <{prop}> links, over the limit of {limits.CHAIN_LENGTH}",
                                   "link each resource to its direct parent only")))
     return problems
+
+
+def combined_chain_errors(registry: Graph, additions: list[tuple[TurtleFile, Graph]]) -> list[InputError]:
+    """Chains that only the registry and the Turtle additions *together* make too long (each file is
+    checked alone when it is read; ten files of 30 links each could otherwise be one chain of 300).
+    Reported at the first line of an addition that takes part in the chain."""
+    errors = []
+    for prop in TRANSITIVE:
+        p = URIRef(prop)
+        up: dict[str, list[str]] = defaultdict(list)
+        owner: dict[str, TurtleFile] = {}
+        for s, o in registry.subject_objects(p):
+            if isinstance(o, URIRef):
+                up[str(s)].append(str(o))
+        for tf, g in additions:
+            for s, o in g.subject_objects(p):
+                if isinstance(o, URIRef):
+                    up[str(s)].append(str(o))
+                    owner.setdefault(str(s), tf)
+        if not owner:
+            continue
+        lengths = limits.chain_lengths(up)
+        longest = max(lengths, key=lengths.get, default=None)
+        if longest is None or lengths[longest] - 1 <= limits.CHAIN_LENGTH:
+            continue
+        node, seen = longest, set()
+        while node not in owner and up.get(node) and node not in seen:   # follow the chain to a curator's link
+            seen.add(node)
+            node = max(up[node], key=lambda n: lengths.get(n, 0))
+        tf = owner.get(node) or next(iter(owner.values()))
+        line = LineIndex(tf.text).line_of(node if node in owner else next(k for k, v in owner.items() if v is tf))
+        errors.append(InputError(Pos(tf.display, line or 0, 1 if line else 0),
+                                 f"with the registry and the other Turtle additions, this makes a chain of "
+                                 f"{lengths[longest] - 1} <{prop}> links, over the limit of {limits.CHAIN_LENGTH}",
+                                 "link each resource to its direct parent only (README, Limits and safety)"))
+    return errors
 
 
 def _known(term: str) -> bool:

@@ -317,6 +317,27 @@ def test_hostile_turtle_is_refused_at_its_line(name, small_seeds, tmp_path, caps
         assert points_at in ttl.read_text(encoding="utf-8").splitlines()[int(loc.group(1)) - 1][:500]
 
 
+def test_a_chain_made_long_by_the_registry_and_turtle_together_is_refused(tmp_path, capsys):
+    """Each file alone is under the limit; together they make one chain of 42 links (20 + 20 + chechnya, russia)."""
+    seeds = copy_seeds(tmp_path)
+    with open(seeds / "entities.yaml", "a", encoding="utf-8") as fh:
+        fh.write(_chain_registry(20))
+    ttl = tmp_path / "chain.ttl"
+    links = "".join(f"entity:t-{i} a hrr:Place ; rdfs:label \"T {i}\"@en ; hrr:locatedIn entity:{'t-' + str(i + 1) if i < 19 else 'chain-0'} .\n"
+                    for i in range(20))
+    ttl.write_text(TURTLE_HEAD + links, encoding="utf-8")
+    t = time.monotonic()
+    code, _, err = run(capsys, "validate", "--seeds", seeds, ttl)
+    assert time.monotonic() - t < SECONDS
+    assert code == 2, err
+    assert re.search(rf"{re.escape(str(ttl))}:\d+:1: with the registry and the other Turtle additions, this makes a chain "
+                     r"of 42 <https://hrkg.example.org/ontology/locatedIn> links, over the limit of 32", err), err
+    assert "Traceback" not in err
+    # each alone is accepted
+    ttl.write_text(TURTLE_HEAD + links.replace("entity:chain-0", "entity:chechnya"), encoding="utf-8")
+    assert run(capsys, "validate", "--seeds", seeds, ttl)[0] == 0
+
+
 def test_a_literal_line_starting_with_base_is_not_a_base_directive(small_seeds, tmp_path, capsys):
     ttl = tmp_path / "base-word.ttl"
     ttl.write_text(TURTLE_HEAD + GROUP + '  rdfs:comment """Their camp\nbase was near Argun.""" .\n', encoding="utf-8")
