@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -156,3 +158,49 @@ def test_kg_query_refuses_deep_nesting_and_updates(tmp_path):
     assert deep.returncode == 2 and "levels deep" in deep.stderr and "Traceback" not in deep.stderr
     upd = _kg_query(tmp_path, "DROP ALL\n")
     assert upd.returncode == 2 and "read-only" in upd.stderr
+
+
+def _nothing_connects_cases(port: int, tmp_path) -> dict[str, list[str]]:
+    """Each way an input could name a remote resource, as the kg command a user would run."""
+    url = f"http://127.0.0.1:{port}"
+    (tmp_path / "from.rq").write_text(f"#+ summary: t\nSELECT * FROM <{url}/g> WHERE {{ ?s ?p ?o }}\n", encoding="utf-8")
+    (tmp_path / "named.rq").write_text(f"#+ summary: t\nSELECT * FROM NAMED <{url}/g> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}\n",
+                                       encoding="utf-8")
+    (tmp_path / "load.rq").write_text(f"#+ summary: t\nLOAD <{url}/data.ttl>\n", encoding="utf-8")
+    (tmp_path / "ctx.jsonld").write_text(json.dumps({"@context": f"{url}/context.jsonld", "@id": "http://example.org/s",
+                                                     "name": "x"}), encoding="utf-8")
+    (tmp_path / "dtd.rdf").write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY ext SYSTEM "{url}/entity.txt">]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://example.org/">\n'
+        '<rdf:Description rdf:about="http://example.org/s"><ex:p>&ext;</ex:p></rdf:Description>\n</rdf:RDF>\n',
+        encoding="utf-8")
+    (tmp_path / "imports.ttl").write_text(
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        f"<https://hrkg.example.org/chechnya-2017/entity/putin> owl:imports <{url}/onto.ttl> .\n", encoding="utf-8")
+    data = tmp_path / "tiny.nq"
+    data.write_text('<http://example.org/s> <http://example.org/p> "o" .\n', encoding="utf-8")
+    q = ["query", "--file"]
+    return {
+        "remote FROM": q + [str(tmp_path / "from.rq"), "--data", str(data)],
+        "remote FROM NAMED": q + [str(tmp_path / "named.rq"), "--data", str(data)],
+        "LOAD": q + [str(tmp_path / "load.rq"), "--data", str(data)],
+        "JSON-LD remote @context": ["query", "attributions", "--data", str(tmp_path / "ctx.jsonld")],
+        "RDF/XML external DTD entity": ["query", "attributions", "--data", str(tmp_path / "dtd.rdf")],
+        "owl:imports in curator Turtle": ["validate", str(tmp_path / "imports.ttl")],
+    }
+
+
+@pytest.mark.parametrize("case", ["remote FROM", "remote FROM NAMED", "LOAD", "JSON-LD remote @context",
+                                  "RDF/XML external DTD entity", "owl:imports in curator Turtle"])
+def test_no_input_makes_kg_connect_anywhere(tmp_path, case):
+    """Issue 12, item 2: a loopback listener sees no connection, whatever the input names."""
+    listener = Listener()
+    try:
+        argv = _nothing_connects_cases(listener.port, tmp_path)[case]
+        done = subprocess.run([sys.executable, "-m", "kg", *argv], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode in (0, 1, 2), done.stderr
+        assert "Traceback" not in done.stderr
+        time.sleep(0.3)   # a connection attempt, had there been one, reaches the listener by now
+        assert listener.connections == 0, done.stderr
+    finally:
+        listener.close()
