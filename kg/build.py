@@ -13,6 +13,7 @@ build must equal.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import time
@@ -239,16 +240,46 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
     tracer.add_entities(ctx.entities.values())
     for tf in tfs:
         tracer.add_turtle(tf, additions[tf.name])
-    report = _validate(ctx, eg, prov, common_prov, additions, tracer, ordered)
-    clock.lap("validate")
-    inferred = None
-    if report.conforms and not clashes:
-        try:
-            inferred = _infer(ctx, eg, prov, additions, ordered)
-        except InconsistencyError as exc:
-            clashes.append(str(exc))
-    clock.lap("infer")
+    key = _whole_key(ctx, src, ordered, tfs, clashes)
+    known = ctx.cache.get(key)
+    if known is not None:   # the same corpus as a build before: its whole-corpus results
+        report, inferred, clashes = _whole_of_entry(*known)
+        clock.lap("validate")
+        clock.lap("infer")
+    else:
+        report = _validate(ctx, eg, prov, common_prov, additions, tracer, ordered)
+        clock.lap("validate")
+        inferred = None
+        if report.conforms and not clashes:
+            try:
+                inferred = _infer(ctx, eg, prov, additions, ordered)
+            except InconsistencyError as exc:
+                clashes.append(str(exc))
+        clock.lap("infer")
+        ctx.cache.put(key, {"results": [r.as_dict() for r in report.results], "clashes": clashes,
+                            "inferred": inferred is not None},
+                      {"inferred": ox.serialize(inferred, format=ox.RdfFormat.N_TRIPLES) if inferred else b""})
     return Assessment(ctx, eg, meta, ordered, additions, tfs, prov, report, inferred, clashes, len(todo), clock, tracer)
+
+
+def _whole_key(ctx: shard.Context, src: load.Sources, ordered, tfs, clashes: list[str]) -> str:
+    """Everything the whole-corpus steps (validation of the shared graphs, OWL RL over the corpus)
+    read: the code and project files, each registry file, each article's cached result and what
+    it was computed from, each Turtle addition, and the per-article inconsistencies."""
+    return cachemod.digest(
+        "whole-corpus", ctx.base_key,
+        *(f"{d}\0{load.file_sha256(p)}" for p, d in src.entity_files),
+        *(f"{m.digest}\0{m.sha256}\0{json.dumps(m.entities, sort_keys=True)}" for m in ordered),
+        *(f"{tf.display}\0{tf.sha256}" for tf in tfs),
+        *clashes)
+
+
+def _whole_of_entry(meta: dict, parts: dict[str, bytes]) -> tuple[validate.Report, list | None, list[str]]:
+    report = validate.Report([validate.Result.of_dict(r) for r in meta["results"]])
+    inferred = None
+    if meta["inferred"]:
+        inferred = list(ox.parse(parts["inferred"], format=ox.RdfFormat.N_TRIPLES)) if parts["inferred"] else []
+    return report, inferred, list(meta["clashes"])
 
 
 def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", display_root: str | None = None,
@@ -317,7 +348,8 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     claims = Counter()
     for m in ordered:
         claims.update(m.claims)
-    return Summary(out, len(ordered), claims, len(ctx.entities), counts, report, len(ordered) - a.rebuilt, a.rebuilt,
+    rebuilt = a.rebuilt + ctx.repaired
+    return Summary(out, len(ordered), claims, len(ctx.entities), counts, report, len(ordered) - rebuilt, rebuilt,
                    store_state, clock.laps)
 
 

@@ -2,11 +2,17 @@
 
 An entry is one file ``<dir>/<key[:2]>/<key>.entry``:
 
-    hrkg-cache 1\n
-    <sha256 of everything after this line>\n
+    hrkg-cache 2\n
     <length of the JSON header>\n
+    <sha256 of the JSON header>\n
+    <sha256 of the parts' bytes>\n
     <JSON header: {"meta": …, "parts": [[name, length], …]}>
     <the parts' bytes, in that order>
+
+The header has its own checksum so that a lookup (:meth:`Cache.meta`: is this
+article's result still good?) reads and checks a few kilobytes, not the
+article's dump fragments, which only the dump and store writers read
+(:meth:`Cache.get`, which checks both).
 
 A missing, truncated or corrupt entry (wrong magic, checksum, lengths or JSON)
 reads as a miss and is recomputed; nothing in the cache is executed (JSON and
@@ -23,18 +29,33 @@ import os
 import tempfile
 from pathlib import Path
 
-MAGIC = b"hrkg-cache 1\n"
+MAGIC = b"hrkg-cache 2\n"
 
 
 class Cache:
     def __init__(self, directory: Path | None) -> None:
         self.dir = directory
-        self.hits = 0
-        self.misses = 0
+        self._metas: dict[str, dict] = {}     # headers read in this process (a kg add assesses more than once)
 
     def _path(self, key: str) -> Path:
         assert self.dir is not None
         return self.dir / key[:2] / f"{key}.entry"
+
+    def meta(self, key: str) -> dict | None:
+        """An entry's meta, its header checksum verified, without reading its parts."""
+        if self.dir is None:
+            return None
+        if key in self._metas:
+            return self._metas[key]
+        try:
+            with open(self._path(key), "rb") as fh:
+                found = _read_header(fh)
+        except OSError:
+            return None
+        if found is not None:
+            self._metas[key] = found[0]["meta"]
+            return found[0]["meta"]
+        return None
 
     def get(self, key: str) -> tuple[dict, dict[str, bytes]] | None:
         if self.dir is None:
@@ -58,32 +79,52 @@ class Cache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        self._metas.pop(key, None)
 
 
 def encode(meta: dict, parts: dict[str, bytes]) -> bytes:
     header = json.dumps({"meta": meta, "parts": [[k, len(v)] for k, v in parts.items()]},
                         sort_keys=True, ensure_ascii=False).encode()
-    body = str(len(header)).encode() + b"\n" + header + b"".join(parts.values())
-    return MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    body = b"".join(parts.values())
+    return (MAGIC + str(len(header)).encode() + b"\n" + hashlib.sha256(header).hexdigest().encode() + b"\n"
+            + hashlib.sha256(body).hexdigest().encode() + b"\n" + header + body)
+
+
+def _read_header(fh) -> tuple[dict, bytes] | None:
+    """(header, sha256 of the parts as recorded) from an open entry, or None if it is not a good one."""
+    if fh.read(len(MAGIC)) != MAGIC:
+        return None
+    try:
+        n = int(fh.readline(32))
+        header_sha, body_sha = fh.readline(80).strip(), fh.readline(80).strip()
+        raw = fh.read(n)
+        if len(raw) != n or hashlib.sha256(raw).hexdigest().encode() != header_sha:
+            return None
+        header = json.loads(raw)
+        if not isinstance(header, dict) or "meta" not in header or not isinstance(header.get("parts"), list):
+            return None
+        return header, body_sha
+    except (ValueError, TypeError):
+        return None
 
 
 def decode(data: bytes) -> tuple[dict, dict[str, bytes]] | None:
-    if not data.startswith(MAGIC):
+    import io
+
+    fh = io.BytesIO(data)
+    found = _read_header(fh)
+    if found is None:
         return None
-    rest = data[len(MAGIC):]
-    digest, sep, body = rest.partition(b"\n")
-    if not sep or hashlib.sha256(body).hexdigest().encode() != digest:
+    header, body_sha = found
+    body = fh.read()
+    if hashlib.sha256(body).hexdigest().encode() != body_sha:
         return None
     try:
-        length, _, after = body.partition(b"\n")
-        n = int(length)
-        header = json.loads(after[:n])
-        offset = n
-        parts = {}
+        offset, parts = 0, {}
         for name, size in header["parts"]:
-            parts[name] = after[offset:offset + size]
+            parts[name] = body[offset:offset + size]
             offset += size
-        if offset != len(after):
+        if offset != len(body):
             return None
         return header["meta"], parts
     except (ValueError, KeyError, TypeError):

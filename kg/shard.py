@@ -65,6 +65,7 @@ class Context:
     reasoned: set = field(default_factory=set)
     skeleton: Graph | None = None
     loader: load.ArticleLoader | None = None
+    repaired: int = 0                     # articles whose cached fragments were damaged and made again
 
     def __post_init__(self) -> None:
         self.reasoned = infer.reasoned_properties(self.ontology)
@@ -121,10 +122,10 @@ def first_key(ctx: Context, key: str) -> str:
 def lookup(ctx: Context, key: str) -> ArticleMeta | None:
     """The cached result for this article, if every input it depends on is unchanged."""
     k1 = first_key(ctx, key)
-    entry = ctx.cache.get(k1)
+    entry = ctx.cache.meta(k1)   # the header only: the fragments are read when a dump needs them
     if entry is None:
         return None
-    meta = ArticleMeta.of_dict(entry[0])
+    meta = ArticleMeta.of_dict(entry)
     art = ctx.src.articles.get(meta.file)
     if art is None or hashlib.sha256(art[0].read_bytes()).hexdigest() != meta.sha256:
         return None
@@ -136,6 +137,10 @@ def lookup(ctx: Context, key: str) -> ArticleMeta | None:
 
 def fragment(ctx: Context, meta: ArticleMeta) -> publish.Fragment:
     entry = ctx.cache.get(meta.digest)
+    if entry is None:   # damaged after its header was read (lookups check the header only): made again
+        compute(ctx, meta.key)
+        ctx.repaired += 1
+        entry = ctx.cache.get(meta.digest)
     if entry is None:
         raise KgError(f"the build cache lost the entry of article {meta.key} while building; build again")
     return publish.Fragment.of_parts(str(iris.G.article(meta.key)), meta.quads, entry[1])
