@@ -115,8 +115,25 @@ class ArticleMeta:
 
 
 def first_key(ctx: Context, key: str) -> str:
-    path, display = ctx.src.annotations[key]
-    return cachemod.digest(ctx.base_key, key, display, path.read_bytes())
+    """The cache key: the annotation file's bytes, not where it lies or how messages name it (a
+    curator's file that ``kg add`` validates and the same file once in the seeds share a result)."""
+    path, _ = ctx.src.annotations[key]
+    return cachemod.digest(ctx.base_key, key, path.read_bytes())
+
+
+_HERE = "\0"   # in a cached result's `where`: the annotation file, however it is named this time
+
+
+def _portable(results: list[dict], display: str) -> list[dict]:
+    out = []
+    for r in results:
+        w = r["where"]
+        out.append(dict(r, where=_HERE + w[len(display):]) if w == display or w.startswith(display + ":") else r)
+    return out
+
+
+def _placed(results: list[dict], display: str) -> list[dict]:
+    return [dict(r, where=display + r["where"][1:]) if r["where"].startswith(_HERE) else r for r in results]
 
 
 def lookup(ctx: Context, key: str) -> ArticleMeta | None:
@@ -126,6 +143,7 @@ def lookup(ctx: Context, key: str) -> ArticleMeta | None:
     if entry is None:
         return None
     meta = ArticleMeta.of_dict(entry)
+    meta.results = _placed(meta.results, ctx.src.annotations[key][1])
     art = ctx.src.articles.get(meta.file)
     if art is None or hashlib.sha256(art[0].read_bytes()).hexdigest() != meta.sha256:
         return None
@@ -206,7 +224,7 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
         {e: ctx.entity_digests[e] for e in refs}, [r.as_dict() for r in results],
         sorted(own), sorted(shared), first_key(ctx, key),
     )
-    ctx.cache.put(meta.digest, meta.as_dict(), frag.parts())
+    ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, display)), frag.parts())
     return meta
 
 
