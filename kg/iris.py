@@ -21,6 +21,7 @@ ONTOLOGY = "https://hrkg.example.org/ontology/"
 ONTOLOGY_IRI = "https://hrkg.example.org/ontology"
 PROVENANCE_GRAPH = "graph/provenance"   # under the base; the graph that names itself (see recorded_base)
 _PROV_GENERATED_BY = "http://www.w3.org/ns/prov#wasGeneratedBy"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
 
 _base: str | None = None
@@ -89,11 +90,45 @@ def recorded_base(store) -> str | None:
     return found.pop() if found else None
 
 
-def configure_from(store) -> str:
-    """Configure the base a store was built with (see :func:`recorded_base`); returns it."""
-    value = recorded_base(store)
+def described_base(void_ttl) -> str | None:
+    """The dataset IRI a ``void.ttl`` describes (its ``void:uriSpace``, else its one top
+    ``void:Dataset``): the record of a store made outside a build, which names no base itself."""
+    import pyoxigraph as ox
+    try:
+        triples = list(ox.parse(path=str(void_ttl), format=ox.RdfFormat.TURTLE))
+    except (OSError, SyntaxError):
+        return None
+    spaces = {t.object.value for t in triples if t.predicate.value == "http://rdfs.org/ns/void#uriSpace"}
+    subsets = {t.object.value for t in triples if t.predicate.value == "http://rdfs.org/ns/void#subset"}
+    tops = {t.subject.value for t in triples if t.predicate.value == _RDF_TYPE
+            and t.object.value == "http://rdfs.org/ns/void#Dataset" and isinstance(t.subject, ox.NamedNode)} - subsets
+    found = spaces or tops
+    return found.pop() if len(found) == 1 and check_base(next(iter(found))) is None else None
+
+
+def seeds_base() -> str | None:
+    """The base in the project's own ``seeds/dataset.yaml``, if it can be read."""
+    from pathlib import Path
+
+    from .errors import KgError
+    from .registry import load_dataset_meta
+    path = Path(__file__).resolve().parent.parent / "seeds" / "dataset.yaml"
+    try:
+        return load_dataset_meta(path, "seeds/dataset.yaml")["base"]
+    except (KgError, OSError):
+        return None
+
+
+def configure_from(store, out=None) -> str:
+    """Configure the base ``store`` was built with (see :func:`recorded_base`); for a store made
+    outside a build, which names none, the one ``OUT/void.ttl`` describes, else the project's
+    seeds' (``seeds/dataset.yaml``).  Returns it."""
+    value = (recorded_base(store) or (described_base(out / "void.ttl") if out is not None else None)
+             or seeds_base())
     if value is None:
-        raise ValueError("the store holds no provenance graph naming its dataset base — rebuild it with `kg build`")
+        from .errors import UsageError
+        raise UsageError("the store names no dataset base (no self-describing `…/graph/provenance` graph, "
+                         "no void.ttl beside it, no seeds/dataset.yaml) — rebuild it with `kg build`")
     configure(value)
     return value
 

@@ -142,7 +142,7 @@ def open_built(out: Path) -> ox.Store:
     """The graph ``kg build`` wrote into ``out``: its on-disk store, opened read-only."""
     from . import oxstore
     store = oxstore.open_read_only(out)
-    iris.configure_from(store)  # the base the graph was built with, whatever the seeds say now
+    iris.configure_from(store, out)  # the base the graph was built with, whatever the seeds say now
     return store
 
 
@@ -172,8 +172,9 @@ def open_store(data: Path) -> ox.Store:
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(Pos(str(data)), f"the gzip stream is damaged or truncated ({exc})",
                          "re-download or rebuild it (`gzip -t` checks a file)") from None
-    found = iris.recorded_base(store)
-    if found:  # a dump kg build wrote names its base; another file leaves it unknown (ids then cannot resolve)
+    # a dump kg build wrote names its base; for another file, the base of the project's seeds
+    found = iris.recorded_base(store) or iris.seeds_base()
+    if found:
         iris.configure(found)
     return store
 

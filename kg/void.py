@@ -105,7 +105,8 @@ def add_endpoint(g: Graph, url: str) -> None:
     g.add((svc, DCAT.endpointDescription, endpoint))  # the service description, at the endpoint itself
     g.add((svc, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
     g.add((svc, DCAT.servesDataset, d))
-    g.add((svc, DCTERMS.license, next(g.objects(d, DCTERMS.license))))
+    for licence in list(g.objects(d, DCTERMS.license)):
+        g.add((svc, DCTERMS.license, licence))
 
 
 def with_endpoint(triples: list[ox.Triple], url: str) -> list[ox.Triple]:
