@@ -179,3 +179,27 @@ def test_served_description_states_the_servers_endpoint(with_endpoint):
     (svc,) = g.subjects(RDF.type, DCAT.DataService)
     assert list(g.objects(svc, DCAT.endpointURL)) == [own] and g.value(svc, DCAT.servesDataset) == d
     assert len(list(g.objects(d, VOID.classPartition))) > 20  # the rest of the description is served as built
+
+
+# ---------------------------------------------------------------- the licences
+
+def test_license_data_says_what_dataset_yaml_and_void_say(built_dir):
+    from kg.registry import load_dataset_meta
+    meta = load_dataset_meta(SEEDS / "dataset.yaml", "seeds/dataset.yaml")
+    text = " ".join((SEEDS.parent / "LICENSE-DATA").read_text(encoding="utf-8").split())
+    assert meta["license"] == "https://creativecommons.org/licenses/by/4.0/"  # the licence LICENSE-DATA holds the text of
+    assert f"(CC BY 4.0, {meta['license']})" in text and "Creative Commons Attribution 4.0 International" in text
+    assert f'Attribute as: "{meta["creator"]}, {meta["title"]}, CC BY 4.0"' in text
+    assert void_graph(built_dir).value(iris.dataset(), DCTERMS.license) == rdflib.URIRef(meta["license"])
+
+
+def test_every_vendored_library_keeps_its_licence():
+    import json
+    vendor = SEEDS.parent / "kg" / "serve" / "static" / "vendor"
+    for lib in sorted(p for p in vendor.iterdir() if p.is_dir()):
+        licences = sorted(lib.glob("LICENSE*"))
+        assert licences, f"{lib.name}: no licence file beside it"
+        assert any("Permission is hereby granted" in p.read_text(encoding="utf-8") or "Apache License" in p.read_text(encoding="utf-8")
+                   for p in licences), lib.name
+    package = json.loads((vendor / "yasgui" / "package.json").read_text(encoding="utf-8"))
+    assert package["license"] == "MIT" and "MIT License" in (vendor / "yasgui" / "LICENSE").read_text(encoding="utf-8")
