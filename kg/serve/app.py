@@ -34,8 +34,7 @@ from .workers import Busy, Crashed, Pool, TimedOut
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
-EXAMPLE = """PREFIX hrr: <https://hrkg.example.org/ontology/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+EXAMPLE = f"PREFIX hrr: <{iris.ONTOLOGY}>\n" + """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?speaker ?description WHERE {
   ?act a hrr:RaisingOfIssue ; hrr:factuality hrr:Occurred ;
        hrr:speaker/rdfs:label ?speaker ; hrr:description ?description .
@@ -98,7 +97,7 @@ class Server:
         if self._base[0] != gen:
             from .. import oxstore
             store = oxstore.open_read_only(self.cfg.out)
-            value = iris.configure_from(store)
+            value = iris.configure_from(store, self.cfg.out)
             del store
             self._base = (gen, value)
         return self._base[1]

@@ -17,7 +17,6 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import iris
 
 STATIC = Path(__file__).parent / "static"
 

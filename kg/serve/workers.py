@@ -62,7 +62,7 @@ class _Data:
         if gen != self.generation:
             from .. import iris, oxstore
             self.store = oxstore.open_read_only(self.out)
-            iris.configure_from(self.store)  # the base this generation was built with
+            iris.configure_from(self.store, self.out)  # the base this generation was built with
             self.generation = gen
         return self.store
 
