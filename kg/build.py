@@ -115,10 +115,11 @@ class _Clock:
 def _entity_groups(entities_graph: Graph) -> tuple[dict[str, list], list]:
     groups: dict[str, list] = {}
     common = []
+    ns = shard.entity_ns()
     for t in entities_graph:
         s = str(t[0])
-        if s.startswith(shard.ENTITY_NS):
-            groups.setdefault(s[len(shard.ENTITY_NS):].split("/", 1)[0], []).append(t)
+        if s.startswith(ns):
+            groups.setdefault(s[len(ns):].split("/", 1)[0], []).append(t)
         else:
             common.append(t)
     return groups, common
@@ -126,6 +127,7 @@ def _entity_groups(entities_graph: Graph) -> tuple[dict[str, list], list]:
 
 def _context(src: load.Sources, cache: cachemod.Cache) -> tuple[shard.Context, Graph, dict, list[InputError]]:
     meta = load_dataset_meta(src.seeds / load.DATASET_FILE, f"{src.root}/{load.DATASET_FILE}")
+    iris.configure(meta["base"])
     entities, drafts = load.load_registry(src)
     st = Store()
     mapper.map_entities(st, entities)
@@ -133,9 +135,10 @@ def _context(src: load.Sources, cache: cachemod.Cache) -> tuple[shard.Context, G
     groups, common = _entity_groups(eg)
     digests = {e: cachemod.digest(*shard.nt_lines(ts)) for e, ts in groups.items()}
     ontology = Graph().parse(ONTOLOGY, format="turtle")
-    base = cachemod.digest(shard.code_digest(), (src.seeds / load.DATASET_FILE).read_bytes())
+    # the base IRI is in dataset.yaml's bytes too; named on its own so that no other base's fragments are reused
+    base = cachemod.digest(shard.code_digest(), (src.seeds / load.DATASET_FILE).read_bytes(), "base", meta["base"])
     ctx = shard.Context(src, entities, groups, digests, common, ontology,
-                        shard.Meta(meta["title"], meta["version"], meta["creator"], meta["issued"]), base, cache)
+                        shard.Meta(meta["title"], meta["version"], meta["creator"], meta["issued"], meta["base"]), base, cache)
     return ctx, eg, meta, drafts
 
 
@@ -148,8 +151,9 @@ def _run_articles(ctx: shard.Context, keys: list[str], jobs: int, progress: Prog
             if progress:
                 progress("articles", i, len(keys))
         return done
-    shard.init(ctx)  # inherited by the forked workers: nothing large is pickled
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+    shard.init(ctx)
+    # each worker runs shard.init(ctx) itself (configuring its dataset base); forked, so ctx is not pickled
+    with multiprocessing.get_context("fork").Pool(jobs, shard.init, (ctx,)) as pool:
         for i, res in enumerate(pool.imap_unordered(shard.work, keys, chunksize=max(1, min(16, len(keys) // (jobs * 8) or 1))), 1):
             done.append(res)
             if progress:
@@ -185,9 +189,9 @@ class Assessment:
     def where(self, iri: str) -> str:
         """The seed file (and line, where known) that produced ``iri``."""
         found = self.tracer.where(iri)
-        if found or not iri.startswith(iris.DATASET + "article/"):
+        if found or not iri.startswith(iris.base() + "article/"):
             return found
-        key = iri[len(iris.DATASET + "article/"):].split("/", 1)[0]
+        key = iri[len(iris.base() + "article/"):].split("/", 1)[0]
         return self.ctx.src.annotations.get(key, (None, ""))[1]
 
 
@@ -332,10 +336,13 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     try:
         staging = tx.staging(out)
         store_state = oxstore.update(out, digests, fragment_of, tx)
+        # the partitions, counted in what was just stored (the generation the commit will switch to)
+        stats = void.statistics(ox.Store.read_only(str(oxstore.staged(out, tx))))
         clock.lap("store")
         written = publish.assemble(out, fragments, str(iris.G.INFERRED), staging)
         written[publish.Dump.CONTEXT] = publish.write_small(out, publish.Dump.CONTEXT, publish.context_bytes(), staging)
-        written[publish.Dump.VOID] = publish.write_small(out, publish.Dump.VOID, void.describe(meta, counts, written), staging)
+        written[publish.Dump.VOID] = publish.write_small(out, publish.Dump.VOID, void.describe(meta, counts, written, stats),
+                                                         staging)
         written[publish.Dump.SUMS] = publish.write_small(out, publish.Dump.SUMS, publish.sums(written), staging)
         publish.commit(out, written, tx)
         if own:
@@ -377,7 +384,7 @@ def _validate(ctx, eg, prov, common_prov, additions, tracer, ordered) -> validat
 
 def _touched(ctx, additions: dict[str, Graph], ordered) -> dict:
     """The article graphs a curator addition says something about (validated with it)."""
-    prefix = iris.DATASET + "article/"
+    prefix = iris.base() + "article/"
     keys = {str(term)[len(prefix):].split("/", 1)[0]
             for g in additions.values() for t in g for term in (t[0], t[2]) if str(term).startswith(prefix)}
     out = {}

@@ -189,10 +189,13 @@ def cmd_query(args) -> int:
         endpoint = remote.check_url(args.endpoint, "--endpoint")
         client = remote.Client(remote.credentials(args.auth_env))
         union = remote.Union(args.union)
+        local = bool(args.data or Path(args.out, "store").is_dir())  # names resolved locally when a build is at hand
+        # the dataset base: the local build's, else the one the endpoint's data was built with
+        store = (q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))) if local else None
+        if not local:
+            remote.configure_base(client, endpoint)
         graphs = sorted(remote.remote_graphs(client, endpoint)) if union is remote.Union.PROTOCOL else None
-        store = None
-        if args.data or Path(args.out, "store").is_dir():  # names resolved locally when a build is at hand
-            store = q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))
+        if local:
             bindings = q.bind_params(cq, store, given)
         else:
             index = remote.entity_index(client, endpoint, graphs) if q.ENTITY_PARAMS & set(cq.params) else ({}, {})

@@ -158,7 +158,7 @@ def closure(store: Store) -> tuple[Graph, set]:
 
 def _keep(triple) -> bool:
     s, p, o = triple
-    if not (isinstance(s, URIRef) and str(s).startswith(iris.DATASET)):
+    if not (isinstance(s, URIRef) and str(s).startswith(iris.base())):
         return False
     if p == OWL.sameAs and s == o:
         return False

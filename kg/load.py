@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import anchor, limits, source
+from . import anchor, iris, limits, source
 from .errors import InputError, InputErrors, Pos, collect
 from .model import (
     ACTS, CLAIM_TYPES, ENUMS, REQUEST_FIELDS,
@@ -404,6 +404,7 @@ def load_seeds(seeds: Path | Sources, display_root: str | None = None) -> Datase
     """Load dataset.yaml, the registry, every annotation file and Turtle addition."""
     src = seeds if isinstance(seeds, Sources) else Sources.of(seeds, display_root)
     meta = load_dataset_meta(src.seeds / DATASET_FILE, f"{src.root}/{DATASET_FILE}")
+    iris.configure(meta["base"])  # every IRI minted from these seeds is under their base
     entities, drafts = load_registry(src)
     loader = ArticleLoader(src, entities)
     articles, errors = [], list(drafts)

@@ -20,7 +20,8 @@ from .model import (
 from .store import Store
 from .vocab import HRR
 
-ISSUE_SCHEME = URIRef(iris.DATASET + "scheme/issues")
+def issue_scheme() -> URIRef:
+    return URIRef(iris.base() + "scheme/issues")
 WIKIDATA = "http://www.wikidata.org/entity/"
 _DATATYPE = {Precision.DAY: XSD.date, Precision.MONTH: XSD.gYearMonth, Precision.YEAR: XSD.gYear}
 
@@ -39,8 +40,8 @@ def map_ontology(store: Store, path: Path) -> None:
 
 def map_entities(store: Store, entities: dict[str, Entity]) -> None:
     g = store.graph(iris.G.ENTITIES)
-    g.add((ISSUE_SCHEME, RDF.type, SKOS.ConceptScheme))
-    g.add((ISSUE_SCHEME, SKOS.prefLabel, Literal("Issues", lang="en")))
+    g.add((issue_scheme(), RDF.type, SKOS.ConceptScheme))
+    g.add((issue_scheme(), SKOS.prefLabel, Literal("Issues", lang="en")))
     for ent in entities.values():
         node = iris.entity(ent.id)
         g.add((node, RDF.type, HRR[ENTITY_TYPES[ent.type]]))
@@ -64,7 +65,7 @@ def map_entities(store: Store, entities: dict[str, Entity]) -> None:
         if ent.member_count is not None:
             g.add((node, HRR.memberCount, _nn(ent.member_count)))
         if ent.type == "Issue":
-            g.add((node, SKOS.inScheme, ISSUE_SCHEME))
+            g.add((node, SKOS.inScheme, issue_scheme()))
         for pos in ent.positions.values():
             pnode = iris.position(ent.id, pos.key)
             g.add((pnode, RDF.type, HRR.Position))

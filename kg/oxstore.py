@@ -148,6 +148,17 @@ def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "pub
     return f"updated ({len(changed) + len(removed)} graphs)" if incremental else "rewritten"
 
 
+def staged(out: Path, tx: "journal.Transaction") -> Path:
+    """The generation ``OUT/store`` will point at once ``tx`` commits (the current one if unchanged)."""
+    for step in reversed(tx.steps):
+        if step[0] == "link" and Path(step[1]) == path(out):
+            return out / step[2]
+    cur = current(out)
+    if cur is None:  # pragma: no cover
+        raise UsageError(f"{path(out)}: no store to describe")
+    return cur
+
+
 def switch(out: Path, gen: Path) -> None:
     """Make ``gen`` the current store (atomically); drop generations older than the previous one."""
     from . import journal

@@ -27,14 +27,29 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 import pyoxigraph as ox
 
 from .errors import KgError
-from .store import PREFIXES
+from . import iris
+from .store import prefixes
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import journal
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_OX_PREFIXES = {p: str(ns) for p, ns in sorted(PREFIXES.items())}
+
+
+@functools.lru_cache(maxsize=8)
+def _prefixes_under(base: str) -> dict[str, str]:
+    return {p: str(ns) for p, ns in sorted(prefixes(base).items())}
+
+
+@functools.lru_cache(maxsize=8)
+def _by_length(base: str) -> list[tuple[str, str]]:
+    return sorted(_prefixes_under(base).items(), key=lambda kv: -len(kv[1]))
+
+
+def _ox_prefixes() -> dict[str, str]:
+    """The project's prefixes under the dataset base in force."""
+    return _prefixes_under(iris.base())
 
 
 class Dump(enum.Enum):
@@ -59,7 +74,7 @@ COMPRESSED = {Dump.TRIG_GZ: Dump.TRIG, Dump.NQUADS_GZ: Dump.NQUADS}
 
 
 def context() -> dict:
-    return {"@context": dict(_OX_PREFIXES)}
+    return {"@context": dict(_ox_prefixes())}
 
 
 def context_bytes() -> bytes:
@@ -139,29 +154,32 @@ def turtle_body(ordered: list[ox.Triple]) -> bytes:
     """Turtle statements for sorted triples, using the project's prefixes (declared by the caller)."""
     if not ordered:
         return b""
-    text = ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=_OX_PREFIXES)
+    text = ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=_ox_prefixes())
     return b"".join(line + b"\n" for line in text.split(b"\n") if line and not line.startswith(b"@prefix "))
 
 
 def prefix_lines() -> bytes:
-    return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in _OX_PREFIXES.items()).encode()
+    return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in _ox_prefixes().items()).encode()
 
 
 # ---------------------------------------------------------------- JSON-LD
 
-_BY_LENGTH = sorted(_OX_PREFIXES.items(), key=lambda kv: -len(kv[1]))
 _LOCAL = re.compile(r"^(?!//)[A-Za-z0-9\-_./~%]+$")
 
 
 @functools.lru_cache(maxsize=65536)
-def compact(iri: str) -> str:
-    """A compact IRI (prefix:local) where a declared prefix fits, else the IRI itself."""
-    for prefix, ns in _BY_LENGTH:
+def _compact(iri: str, base: str) -> str:
+    for prefix, ns in _by_length(base):
         if iri.startswith(ns):
             local = iri[len(ns):]
             if _LOCAL.match(local):
                 return f"{prefix}:{local}"
     return iri
+
+
+def compact(iri: str) -> str:
+    """A compact IRI (prefix:local) where a declared prefix fits, else the IRI itself."""
+    return _compact(iri, iris.base())
 
 
 def _json_value(term) -> dict:

@@ -141,7 +141,9 @@ def catalogue(directory: Path = QUERIES) -> dict[str, CannedQuery]:
 def open_built(out: Path) -> ox.Store:
     """The graph ``kg build`` wrote into ``out``: its on-disk store, opened read-only."""
     from . import oxstore
-    return oxstore.open_read_only(out)
+    store = oxstore.open_read_only(out)
+    iris.configure_from(store, out)  # the base the graph was built with, whatever the seeds say now
+    return store
 
 
 def open_store(data: Path) -> ox.Store:
@@ -170,6 +172,10 @@ def open_store(data: Path) -> ox.Store:
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(Pos(str(data)), f"the gzip stream is damaged or truncated ({exc})",
                          "re-download or rebuild it (`gzip -t` checks a file)") from None
+    # a dump kg build wrote names its base; for another file, the base of the project's seeds
+    found = iris.recorded_base(store) or iris.seeds_base()
+    if found:
+        iris.configure(found)
     return store
 
 
@@ -181,7 +187,7 @@ def _parser_message(msg: str) -> str:
 def entity_index(store: ox.Store) -> tuple[dict[str, str], dict[str, str]]:
     """Entity ids -> IRI, and lower-cased labels and aliases -> IRI."""
     ids, names = {}, {}
-    prefix = iris.DATASET + "entity/"
+    prefix = iris.base() + "entity/"
     for q in store.quads_for_pattern(None, ox.NamedNode(IDENTIFIER), None, None):
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(prefix) and "/position/" not in q.subject.value:
             ids[q.object.value] = q.subject.value
@@ -201,7 +207,7 @@ def resolve(store: ox.Store | None, name: str, value: str, index=None) -> ox.Nam
             return ox.NamedNode(ids[value])
         if value.lower() in names:
             return ox.NamedNode(names[value.lower()])
-        if value.startswith(iris.DATASET + "entity/") and value in ids.values():
+        if value.startswith(iris.base() + "entity/") and value in ids.values():
             return ox.NamedNode(value)
         near = difflib.get_close_matches(value, list(ids), n=5, cutoff=0.5)
         near += [names[n].rsplit("/", 1)[1] for n in difflib.get_close_matches(value.lower(), list(names), n=5, cutoff=0.6)]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
-from . import limits, source
+from . import iris, limits, source
 from .errors import InputError, InputErrors, collect
 from .model import ACTOR_TYPES, ENTITY_TYPES, Entity, Position, Precision
 from .source import Fields, Node, YMap, YSeq, YStr, as_list, as_text, parse_date, parse_int, suggest
@@ -160,12 +161,29 @@ def chain_errors(entities: dict[str, Entity]) -> list[InputError]:
 # ---------------------------------------------------------------- dataset
 
 def load_dataset_meta(path: Path, display: str) -> dict[str, str]:
-    keys = ["title", "description", "version", "license", "issued", "creator"]
-    f = Fields(source.load(path, display), "the dataset description", keys, keys)
-    meta = {k: f.text(k) for k in keys}
+    """The dataset description; ``base`` (the dataset's IRI, under which every data IRI is minted)
+    and the optional ``sparql_endpoint`` are checked here, with the line of a bad value."""
+    required = ["title", "description", "version", "license", "issued", "creator", "base"]
+    f = Fields(source.load(path, display), "the dataset description", required + ["sparql_endpoint"], required)
+    meta = {k: f.text(k) for k in required}
     issued = parse_date(f.get("issued"), "issued")
     if issued.precision is not Precision.DAY:
         raise InputError(f.get("issued").pos, "`issued` must be a full date", "write YYYY-MM-DD")
+    meta["base"] = meta["base"].strip()
+    problem = iris.check_base(meta["base"])
+    if problem:
+        raise InputError(f.get("base").pos, f"`base: {meta['base']}` is not a usable dataset base: {problem}",
+                         "write an absolute http(s) IRI ending with `/`, without `?` or `#`, outside the ontology's "
+                         f"namespace, e.g. `base: https://w3id.org/YOUR-PROJECT/{meta['base'].rstrip('/').rsplit('/', 1)[-1] or 'dataset'}/`")
+    endpoint = f.text("sparql_endpoint")
+    if endpoint is not None:
+        endpoint = endpoint.strip()
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment or any(c in endpoint for c in ' <>"'):
+            raise InputError(f.get("sparql_endpoint").pos, f"`sparql_endpoint: {endpoint}` is not an absolute http(s) URL",
+                             "write the URL clients send SPARQL queries to, e.g. `sparql_endpoint: https://example.org/sparql`, "
+                             "or remove the key")
+        meta["sparql_endpoint"] = endpoint
     return meta
 
 

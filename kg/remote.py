@@ -33,8 +33,11 @@ import pyoxigraph as ox
 from . import iris
 from .errors import InputError, KgError, Pos, UsageError
 
-GRAPHS = iris.DATASET + "graph/"
+def graphs_ns() -> str:
+    """The dataset's graph namespace (under the base in force: the built dump's)."""
+    return iris.base() + "graph/"
 TIMEOUT = 120
+PROV_GENERATED_BY = "http://www.w3.org/ns/prov#wasGeneratedBy"
 OPEN_FILES = 128  # spool files kept open at once while splitting kg.nq by graph
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -158,13 +161,27 @@ def select(client: Client, endpoint: str, query: str, default_graphs: list[str] 
 def remote_graphs(client: Client, endpoint: str) -> dict[str, int]:
     """Triples per graph on the target, for the graphs under the dataset's graph namespace."""
     text = ("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-            f'FILTER(STRSTARTS(STR(?g), "{GRAPHS}")) }} GROUP BY ?g')
+            f'FILTER(STRSTARTS(STR(?g), "{graphs_ns()}")) }} GROUP BY ?g')
     return {sol["g"].value: int(sol["n"].value) for sol in select(client, endpoint, text)}
+
+
+def configure_base(client: Client, endpoint: str) -> str:
+    """Configure the base of the dataset the endpoint holds, read from its provenance graph (which
+    names itself: ``<BASE graph/provenance> prov:wasGeneratedBy …`` in that graph)."""
+    text = (f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?g <{PROV_GENERATED_BY}> ?b }} "
+            f'FILTER(STRENDS(STR(?g), "/{iris.PROVENANCE_GRAPH}")) }} ORDER BY ?g')
+    found = [sol["g"].value[:-len(iris.PROVENANCE_GRAPH)] for sol in select(client, endpoint, text)]
+    if len(found) != 1:
+        raise UsageError(f"--endpoint {endpoint}: " + (f"it holds {len(found)} datasets ({', '.join(found)})" if found else
+                         "it holds no dataset `kg publish` put there (no `…/graph/provenance` graph)")
+                         + " — run the query from a build directory (--out DIR) or with --data FILE, whose base is used")
+    iris.configure(found[0])
+    return found[0]
 
 
 def entity_index(client: Client, endpoint: str, default_graphs: list[str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """Entity ids, labels and aliases looked up on the endpoint (as ``kg.query.entity_index``)."""
-    prefix = iris.DATASET + "entity/"
+    prefix = iris.base() + "entity/"
     # labels before aliases, as locally: a label wins over another entity's alias
     text = f"""SELECT ?s ?id ?name WHERE {{
   ?s <http://purl.org/dc/terms/identifier> ?id .
@@ -190,6 +207,7 @@ class Spool:
     directory: Path
     files: dict[str, Path] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    base: str | None = None     # the dataset base the dump was built with (its provenance graph names itself)
 
     def cleanup(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -217,6 +235,8 @@ def spool(nq: Path) -> Spool:
             handles[name] = fh
             fh.write(f"{quad.subject} {quad.predicate} {quad.object} .\n")
             sp.counts[name] = sp.counts.get(name, 0) + 1
+            if quad.subject == graph and quad.predicate.value == PROV_GENERATED_BY and name.endswith("/" + iris.PROVENANCE_GRAPH):
+                sp.base = name[:-len(iris.PROVENANCE_GRAPH)]
     except SyntaxError as exc:
         sp.cleanup()
         raise InputError(Pos(str(nq), exc.lineno or 0, exc.offset or 0), f"not valid N-Quads: {exc.msg}",
@@ -245,7 +265,7 @@ class Outcome:
 
 def plan(local: dict[str, int], remote: dict[str, int]) -> Plan:
     put = {g: local[g] for g in sorted(local)}
-    outside = [g for g in put if not g.startswith(GRAPHS)]
+    outside = [g for g in put if not g.startswith(graphs_ns())]
     return Plan(put, sorted(g for g in remote if g not in local), outside)
 
 
@@ -253,10 +273,14 @@ def publish(nq: Path, gsp: str, sparql: str, client: Client, dry_run: bool = Fal
     """Replace every graph of ``nq`` on the target, drop the stale ones, verify the counts."""
     sp = spool(nq)
     try:
+        if sp.base is None:
+            raise InputError(Pos(str(nq)), "no provenance graph names the dataset's base (`BASE graph/provenance`)",
+                             "publish a dump written by `kg build`")
+        iris.configure(sp.base)  # the graph namespace is the one the dump was built under
         before = remote_graphs(client, sparql)
         pl = plan(sp.counts, before)
         if pl.outside:
-            raise InputError(Pos(str(nq)), f"graph <{pl.outside[0]}> is outside the dataset's graph namespace <{GRAPHS}>",
+            raise InputError(Pos(str(nq)), f"graph <{pl.outside[0]}> is outside the dataset's graph namespace <{graphs_ns()}>",
                              "publish only dumps written by `kg build`")
         if dry_run:
             return Outcome(pl, {})

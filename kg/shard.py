@@ -27,7 +27,9 @@ from .errors import InconsistencyError, InputError, InputErrors, KgError
 from .model import Entity
 from .store import Store, ox_triples
 
-ENTITY_NS = iris.DATASET + "entity/"
+def entity_ns() -> str:
+    """The registry's namespace under the dataset base in force."""
+    return iris.base() + "entity/"
 CODE = Path(__file__).resolve().parent
 ROOT = CODE.parent
 
@@ -47,6 +49,7 @@ class Meta:
     version: str
     creator: str
     issued: str
+    base: str                             # the dataset base every IRI is minted under
 
 
 @dataclass
@@ -173,10 +176,11 @@ def owns(key: str, file: str, focus: str) -> bool:
 
 def referenced(graph: Graph) -> list[str]:
     ids = set()
+    ns = entity_ns()
     for t in graph:
         for term in (t[0], t[2]):
-            if isinstance(term, URIRef) and str(term).startswith(ENTITY_NS):
-                ids.add(str(term)[len(ENTITY_NS):].split("/", 1)[0])
+            if isinstance(term, URIRef) and str(term).startswith(ns):
+                ids.add(str(term)[len(ns):].split("/", 1)[0])
     return sorted(ids)
 
 
@@ -250,8 +254,11 @@ _CTX: Context | None = None
 
 
 def init(ctx: Context) -> None:
+    """Set up this process (the parent, or a pool worker as its initializer) for ``ctx``: its dataset
+    base is configured here, not inherited, so a worker never mints under another base."""
     global _CTX
     _CTX = ctx
+    iris.configure(ctx.meta.base)
 
 
 def _plain(exc: InputError) -> tuple:

@@ -13,12 +13,16 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SDO, SH,
 from . import iris
 from .vocab import OA, SEM, HRR
 
-PREFIXES = {
+def prefixes(base: str | None = None) -> dict:
+    """The project's prefixes; ``hrkg:``, ``entity:``, ``article:`` and ``graph:`` under ``base``
+    (default: the dataset base in force)."""
+    base = base or iris.base()
+    return {"hrkg": base, "entity": base + "entity/", "article": base + "article/", "graph": base + "graph/",
+            **FIXED_PREFIXES}
+
+
+FIXED_PREFIXES = {
     "hrr": HRR._NS,
-    "hrkg": iris.DATASET,
-    "entity": iris.DATASET + "entity/",
-    "article": iris.DATASET + "article/",
-    "graph": iris.DATASET + "graph/",
     "oa": OA,
     "prov": PROV,
     "schema": SDO,
@@ -38,7 +42,7 @@ PREFIXES = {
 
 
 def bind_prefixes(graph: Graph) -> Graph:
-    for prefix, ns in PREFIXES.items():
+    for prefix, ns in prefixes().items():
         graph.bind(prefix, ns, override=True, replace=True)
     return graph
 

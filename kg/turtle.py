@@ -207,7 +207,7 @@ def _refuse(s, p, o) -> tuple[str, str] | None:
     if isinstance(s, ox.Triple) or isinstance(o, ox.Triple):
         return "RDF-star triple terms are not accepted", "state plain triples"
     if isinstance(s, ox.BlankNode) or isinstance(o, ox.BlankNode):
-        return "blank nodes are not accepted (their labels would change between builds)", "give the node an IRI under " + iris.DATASET
+        return "blank nodes are not accepted (their labels would change between builds)", "give the node an IRI under " + iris.base()
     if p.value == OWL + "imports":
         return "owl:imports is not allowed (it would fetch and merge a remote ontology)", "remove the owl:imports triple"
     for term in (s, p, o):
@@ -233,10 +233,10 @@ def _refuse(s, p, o) -> tuple[str, str] | None:
 
 
 def _minted(subject: str) -> str | None:
-    if subject.rstrip("/") == iris.DATASET.rstrip("/"):
+    if subject.rstrip("/") == iris.base().rstrip("/"):
         return "the dataset is described by the build"
-    if subject.startswith(iris.DATASET):
-        return MINTED.get(subject[len(iris.DATASET):].split("/", 1)[0] + "/")
+    if subject.startswith(iris.base()):
+        return MINTED.get(subject[len(iris.base()):].split("/", 1)[0] + "/")
     return None
 
 

@@ -239,8 +239,10 @@ def merged(reports) -> Report:
 def run_checks(st: ox.Store, tracer: Tracer, only: list[Check] | None = None) -> Report:
     """Each check SELECTs ?focus (and optionally ?value, ?message); any row is a result."""
     results = []
+    base = {ox.Variable("_base"): ox.Literal(iris.base())}  # checks name the dataset's IRIs through ?_base
     for check in only if only is not None else checks():
-        solutions = st.query(check.text, use_default_graph_as_union=True)
+        solutions = st.query(check.text, use_default_graph_as_union=True,
+                             **({"substitutions": base} if "?_base" in check.text else {}))
         names = {v.value for v in solutions.variables}
         for row in solutions:
             focus = row["focus"].value if "focus" in names and row["focus"] is not None else ""

@@ -9,10 +9,17 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg import cli
+from kg import cli, iris
+from kg.registry import load_dataset_meta
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def seeds_base():
+    """Every test starts under the seeds' dataset base (a test that built other seeds may have changed it)."""
+    iris.configure(load_dataset_meta(SEEDS / "dataset.yaml", "seeds/dataset.yaml")["base"])
 
 
 @pytest.fixture(scope="session")

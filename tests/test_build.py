@@ -119,7 +119,7 @@ def test_every_claim_has_evidence_article_and_its_own_graph(store):
         assert int(r["n"]) >= 1, r["claim"]
         key = r["article"].rsplit("/", 1)[1]
         assert r["graph"] == str(iris.G.article(key)), r["claim"]
-        assert r["claim"].startswith(f"{iris.DATASET}article/{key}/claim/")
+        assert r["claim"].startswith(f"{iris.base()}article/{key}/claim/")
 
 
 def test_provenance_names_files_and_their_sha256(store):
@@ -132,7 +132,7 @@ def test_provenance_names_files_and_their_sha256(store):
         }""" % iris.G.PROVENANCE)
     graphs = {r["graph"] for r in rows}
     assert {str(iris.G.ONTOLOGY), str(iris.G.ENTITIES)} <= graphs
-    assert sum(g.startswith(f"{iris.DATASET}graph/article/") for g in graphs) == len(list((SEEDS / "annotations").glob("*.yaml")))
+    assert sum(g.startswith(f"{iris.base()}graph/article/") for g in graphs) == len(list((SEEDS / "annotations").glob("*.yaml")))
     for r in rows:
         assert hashlib.sha256((ROOT / r["path"]).read_bytes()).hexdigest() == r["sha"], r["path"]
         assert r["when"].endswith("T00:00:00Z") or r["when"].endswith("T00:00:00+00:00")
@@ -144,14 +144,14 @@ def test_all_minted_iris_are_https_under_the_base(store):
             if isinstance(term, ox.BlankNode):
                 raise AssertionError(f"blank node in the graph: {q}")
         if isinstance(q.subject, ox.NamedNode) and "hrkg" in q.subject.value:
-            assert q.subject.value.startswith(iris.BASE), q.subject
+            assert q.subject.value.startswith((iris.base(), iris.ONTOLOGY_IRI)), q.subject
 
 
 def test_entities_are_described_only_in_the_entity_graph(store):
     rows = select(store, f"""
         SELECT DISTINCT ?g ?e WHERE {{
           GRAPH ?g {{ ?e rdfs:label ?l }}
-          FILTER(STRSTARTS(STR(?e), "{iris.DATASET}entity/") && ?g != <{iris.G.ENTITIES}>)
+          FILTER(STRSTARTS(STR(?e), "{iris.base()}entity/") && ?g != <{iris.G.ENTITIES}>)
         }}""")
     assert rows == []
 

@@ -187,7 +187,7 @@ def test_every_row_names_its_evidence(store, slug, params):
                 assert piece in texts[art], f"not the words of article {art}: {piece!r}"
             else:
                 assert any(piece in texts[i] for i in ids), f"not the words of article {ids}: {piece!r}"
-        assert all(iri.startswith(iris.DATASET) for iri in row[-1].split()), f"last column not an IRI: {row[-1]!r}"
+        assert all(iri.startswith(iris.base()) for iri in row[-1].split()), f"last column not an IRI: {row[-1]!r}"
 
 
 @pytest.fixture(scope="module")

@@ -312,7 +312,7 @@ def test_rerun_repairs_a_half_done_publish_and_drops_stale_graphs(published, bui
     st = published["oxigraph"]
     client = st.client()
     nt = b"<https://example.org/s> <https://example.org/p> <https://example.org/o> .\n"
-    stale = remote.GRAPHS + "article/999"
+    stale = remote.graphs_ns() + "article/999"
     foreign = "https://example.org/not-ours"
     for graph in (stale, foreign, str(iris.G.article("001"))):  # 001 left half-replaced
         client.request("PUT", remote.with_params(st.gsp, graph=graph), nt, {"Content-Type": remote.N_TRIPLES})
@@ -402,7 +402,7 @@ def test_spool_splits_by_graph_with_few_files_open(built_dir, monkeypatch):
 
 def test_spool_names_the_place_of_a_broken_dump(tmp_path):
     bad = tmp_path / "kg.nq"
-    bad.write_text(f'<{remote.GRAPHS}x> <https://e.org/p> "ok" <{remote.GRAPHS}g> .\n<https://e.org/s> <https://e.org/p> "cut',
+    bad.write_text(f'<{remote.graphs_ns()}x> <https://e.org/p> "ok" <{remote.graphs_ns()}g> .\n<https://e.org/s> <https://e.org/p> "cut',
                    encoding="utf-8")
     with pytest.raises(remote.InputError) as err:
         remote.spool(bad)

@@ -16,7 +16,7 @@ import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pyoxigraph as ox
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -24,19 +24,17 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from .. import guard, iris, query as q
+from .. import guard, iris, publish, query as q, void
 from . import negotiate as neg
 from .page import Page, SecurityHeaders
 from .workers import Busy, Crashed, Pool, TimedOut
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://rdfs.org/ns/void#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
-EXAMPLE = """PREFIX hrr: <https://hrkg.example.org/ontology/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+EXAMPLE = f"PREFIX hrr: <{iris.ONTOLOGY}>\n" + """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?speaker ?description WHERE {
   ?act a hrr:RaisingOfIssue ; hrr:factuality hrr:Occurred ;
        hrr:speaker/rdfs:label ?speaker ; hrr:description ?description .
@@ -62,6 +60,12 @@ class Config:
         return (self.base_url or f"http://{self.host}:{self.port}/").rstrip("/") + "/"
 
 
+def _origin(iri: str) -> str:
+    """``scheme://host/`` of an IRI."""
+    parts = urlsplit(iri)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
 def _text(status: int, message: str, headers: dict | None = None) -> Response:
     return Response(message if message.endswith("\n") else message + "\n", status,
                     headers={"content-type": "text/plain; charset=utf-8", **(headers or {})})
@@ -76,12 +80,40 @@ class Server:
         self.env = Environment(loader=PackageLoader("kg.serve", "templates"), autoescape=select_autoescape(default=True))
         self.env.filters["local"] = self.local
         self.env.filters["curie"] = self.curie
+        self._base: tuple[str | None, str] = (None, "")
 
     # ------------------------------------------------------------ helpers
 
     def local(self, iri: str) -> str:
         """A dataset IRI as a link on this server (others unchanged)."""
-        return self.cfg.base() + iri[len(iris.BASE):] if iri and iri.startswith(iris.BASE) else iri
+        if iri and iri.startswith((self.dataset_base(), iris.ONTOLOGY)):
+            return self.cfg.base() + iri[len(_origin(iri)):]
+        return iri
+
+    def dataset_base(self) -> str:
+        """The base the current store generation was built with (read back from it once per
+        generation, and configured in this process too)."""
+        gen = self.generation()
+        if self._base[0] != gen:
+            from .. import oxstore
+            store = oxstore.open_read_only(self.cfg.out)
+            value = iris.configure_from(store, self.cfg.out)
+            del store
+            self._base = (gen, value)
+        return self._base[1]
+
+    def served_root(self) -> str:
+        """The IRI this server's root stands for: the dataset base's scheme and host. An IRI is
+        served at its own path (``https://h/a/b`` at ``BASE-URL/a/b``), as a proxy at that host would."""
+        return _origin(self.dataset_base())
+
+    def iri_of(self, path: str) -> str:
+        """The IRI a request path names: under the dataset base, else under the ontology's namespace."""
+        for ns in (self.dataset_base(), iris.ONTOLOGY):
+            iri = _origin(ns) + path
+            if iri.startswith(ns) or iri == ns.rstrip("/"):
+                return iri
+        return self.served_root() + path
 
     @staticmethod
     def curie(iri: str) -> str:
@@ -283,16 +315,32 @@ class Server:
             triples = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
         except (OSError, SyntaxError) as exc:
             return _text(500, f"{path}: the VoID description cannot be read: {exc}")
-        datasets = sorted({t.subject.value for t in triples if t.predicate.value == neg.PREFIXES["rdf"] + "type"
-                           and t.object.value == VOID + "Dataset"})
-        for d in datasets:
-            triples.append(ox.Triple(ox.NamedNode(d), ox.NamedNode(VOID + "sparqlEndpoint"), ox.NamedNode(self.cfg.base() + "sparql")))
+        self.dataset_base()  # the description's IRIs are under the base the store was built with
+        triples = void.with_endpoint(triples, self.cfg.base() + "sparql")  # this server's endpoint, whatever the build said
         return Response(neg.graph(triples, fmt), headers={"content-type": neg.content_type(fmt), "Vary": "Accept"})
+
+    def dump_file(self, iri: str) -> Response | None:
+        """A dump ``void.ttl`` lists (``…/dump/NAME``, its ``dcat:downloadURL``), served from OUT as written."""
+        prefix = self.dataset_base() + "dump/"
+        if not iri.startswith(prefix):
+            return None
+        name = iri[len(prefix):]
+        listed = {p.value for p in publish.Dump if p in publish.MEDIA_TYPES}
+        path = self.cfg.out / name
+        if name not in listed or not path.is_file():
+            return _text(404, f"{iri}: no such dump in this build (see /.well-known/void)")
+        ctype = "application/gzip" if name.endswith(".gz") else publish.MEDIA_TYPES[publish.Dump(name)]
+        return FileResponse(path, media_type=ctype)
 
     async def resource(self, request: Request) -> Response:
         # the path as sent: minted IRIs are percent-encoded, and so are the links to them
         raw = request.scope.get("raw_path") or request.url.path.encode()
-        iri = iris.BASE + raw.decode("latin-1").split("?", 1)[0].lstrip("/")
+        iri = self.iri_of(raw.decode("latin-1").split("?", 1)[0].lstrip("/"))
+        if iri in (self.dataset_base(), self.dataset_base().rstrip("/")):
+            return await self.void(request)  # the dataset IRI: its VoID/DCAT description
+        served = self.dump_file(iri)
+        if served is not None:
+            return served
         try:
             ox.NamedNode(iri)
         except ValueError:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from .. import iris
 from . import negotiate as neg
 
-HRR = "https://hrkg.example.org/ontology/"
+HRR = iris.ONTOLOGY
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"

@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from .. import iris
 from ..query import json_term
 
 
@@ -63,7 +64,7 @@ GRAPH = (Fmt.TURTLE, Fmt.NTRIPLES, Fmt.JSONLD, Fmt.RDFXML)
 RDF_FORMAT = {Fmt.TURTLE: ox.RdfFormat.TURTLE, Fmt.NTRIPLES: ox.RdfFormat.N_TRIPLES,
               Fmt.JSONLD: ox.RdfFormat.JSON_LD, Fmt.RDFXML: ox.RdfFormat.RDF_XML}
 PREFIXES = {
-    "hrr": "https://hrkg.example.org/ontology/",
+    "hrr": iris.ONTOLOGY,
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "oa": "http://www.w3.org/ns/oa#",

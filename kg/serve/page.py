@@ -17,7 +17,6 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import iris
 
 STATIC = Path(__file__).parent / "static"
 
@@ -60,7 +59,7 @@ class Page:
         self.server = server
 
     async def index(self, request: Request) -> Response:
-        return self.server.html("page.html", title="hrkg", dataset=iris.BASE)
+        return self.server.html("page.html", title="hrkg", dataset=self.server.served_root())
 
     async def view(self, request: Request, view: str, allowed: tuple[str, ...]) -> Response:
         params = {k: request.query_params[k] for k in allowed if k in request.query_params}
@@ -79,7 +78,7 @@ class Page:
     async def evidence(self, request: Request) -> Response:
         if not request.query_params.get("claim"):
             return _json(400, {"error": "/evidence needs claim=IRI (a claim's full IRI, e.g. "
-                                        f"claim={iris.DATASET}article/000/claim/merkel-raised-issue)"})
+                                        f"claim={self.server.dataset_base()}article/000/claim/merkel-raised-issue)"})
         return await self.view(request, "evidence", ("claim",))
 
     async def timeline(self, request: Request) -> Response:

@@ -124,8 +124,8 @@ def entities(store: ox.Store, params: dict) -> list[dict]:
     """At most 20 entities whose id, label or an alias contains ``q``: whole-name matches first, then prefixes."""
     q = (params.get("q") or "").strip().lower()[:200]
     out = []
-    for r in _rows(store, ENTITIES, q=ox.Literal(q), prefix=ox.Literal(iris.DATASET + "entity/"),
-                   graph=ox.NamedNode(iris.DATASET + "graph/entities")):
+    for r in _rows(store, ENTITIES, q=ox.Literal(q), prefix=ox.Literal(iris.base() + "entity/"),
+                   graph=ox.NamedNode(iris.base() + "graph/entities")):
         aliases = sorted({a for a in r.get("alts", "").split("\x1f") if a and a != r["label"]})
         names = [n.lower() for n in (r["id"], r["label"], *aliases)]
         rank = 0 if q in names else 1 if any(n.startswith(q) for n in names) else 2
@@ -138,7 +138,7 @@ def evidence(store: ox.Store, params: dict) -> dict:
         claim = ox.NamedNode(params.get("claim") or "")
     except ValueError as exc:
         raise ValueError(f"claim={params.get('claim')!r} is not an IRI ({exc}) — pass a claim's full IRI, "
-                         f"e.g. claim={iris.DATASET}article/000/claim/merkel-raised-issue") from None
+                         f"e.g. claim={iris.base()}article/000/claim/merkel-raised-issue") from None
     rows = _rows(store, CLAIM, claim=claim)
     if not rows:
         raise NotFound(f"{claim.value}: no claim with that IRI in the dataset")

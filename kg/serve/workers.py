@@ -60,8 +60,9 @@ class _Data:
     def get(self) -> ox.Store:
         gen = os.path.realpath(self.out / "store")
         if gen != self.generation:
-            from .. import oxstore
+            from .. import iris, oxstore
             self.store = oxstore.open_read_only(self.out)
+            iris.configure_from(self.store, self.out)  # the base this generation was built with
             self.generation = gen
         return self.store
 
