@@ -114,8 +114,10 @@ class ArticleMeta:
 
 
 def first_key(ctx: Context, key: str) -> str:
+    """The cache key of an article (with the SHACL engine: a run with the reference engine,
+    ``KG_SHACL=pyshacl``, must not take its results from the native engine's cache entries)."""
     path, display = ctx.src.annotations[key]
-    return cachemod.digest(ctx.base_key, key, display, path.read_bytes())
+    return cachemod.digest(ctx.base_key, validate.engine().value, key, display, path.read_bytes())
 
 
 def lookup(ctx: Context, key: str) -> ArticleMeta | None:
@@ -157,8 +159,23 @@ def referenced(graph: Graph) -> list[str]:
     return sorted(ids)
 
 
-def compute(ctx: Context, key: str) -> ArticleMeta:
-    """Run every per-article stage; the fragments go into the cache, the summary is returned."""
+@dataclass
+class Parts:
+    """An article's asserted graphs and the context it is validated and reasoned with."""
+
+    art: object
+    name: URIRef
+    graph: Graph                  # the article's named graph
+    refs: list[str]               # the registry entries it names
+    context: list                 # their triples and the registry-wide ones (rdflib triples, no duplicates)
+    prov: Graph                   # its provenance
+
+    def validated(self, ctx: Context) -> list:
+        """What SHACL validates: the article with its context, provenance and the ontology's skeleton."""
+        return [self.graph, self.context, self.prov, ctx.skeleton]
+
+
+def parts(ctx: Context, key: str) -> Parts:
     path, display = ctx.src.annotations[key]
     art = ctx.loader.load(path, display)
     st = Store()
@@ -166,22 +183,22 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
     name = iris.G.article(key)
     g = st.graph(name)
     refs = [e for e in referenced(g) if e in ctx.entity_triples]
-    context = Graph()
-    for t in ctx.common_triples:
-        context.add(t)
+    context = dict.fromkeys(ctx.common_triples)
     for e in refs:
-        for t in ctx.entity_triples[e]:
-            context.add(t)
+        context.update(dict.fromkeys(ctx.entity_triples[e]))
     prov = Graph()
     provenance.describe_article(prov, art, ctx.meta.version)
+    return Parts(art, name, g, refs, list(context), prov)
+
+
+def compute(ctx: Context, key: str) -> ArticleMeta:
+    """Run every per-article stage; the fragments go into the cache, the summary is returned."""
+    p = parts(ctx, key)
+    art, name, g, refs, context, prov = p.art, p.name, p.graph, p.refs, p.context, p.prov
 
     tracer = validate.Tracer()
     tracer.add_article(art)
-    data = Graph()
-    for part in (g, context, prov, ctx.skeleton):
-        for t in part:
-            data.add(t)
-    shacl, _ = validate.shacl(data, tracer)
+    shacl, _ = validate.shacl(p.validated(ctx), tracer)   # the union is never built as a graph
     checks = validate.run_checks(ox_store({name: g, iris.G.ENTITIES: context, iris.G.PROVENANCE: prov}), tracer)
     results = [r for r in shacl.results + checks.results if owns(key, art.file, r.focus)]
 
@@ -211,7 +228,8 @@ def nt_lines(triples) -> list[str]:
     return sorted(set(line for line in data.split("\n") if line))
 
 
-def ox_store(graphs: dict[URIRef, Graph]) -> ox.Store:
+def ox_store(graphs: dict) -> ox.Store:
+    """A store of named graphs (rdflib graphs or lists of rdflib triples)."""
     st = ox.Store()
     quads = []
     for name, graph in graphs.items():
