@@ -42,6 +42,8 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 
 # what validate() is called with: allow_warnings=True lets Info and Warning shapes conform
 _ALLOWED = frozenset({SH.Info, SH.Warning})
+# plain terms for the hot loops (attribute access on rdflib's closed namespaces is slow)
+_TYPE, _SUBCLASS, _STRING, _LANGSTRING = RDF.type, RDFS.subClassOf, XSD.string, RDF.langString
 
 
 class Unsupported(Exception):
@@ -142,7 +144,7 @@ class Data:
         if out is None:
             out, todo = {c}, [c]
             while todo:
-                for sup in self.objects(todo.pop(), RDFS.subClassOf):
+                for sup in self.objects(todo.pop(), _SUBCLASS):
                     if sup not in out:
                         out.add(sup)
                         todo.append(sup)
@@ -154,7 +156,7 @@ class Data:
         if out is None:
             out, todo = {c}, [c]
             while todo:
-                for sub in self.subjects(RDFS.subClassOf, todo.pop()):
+                for sub in self.subjects(_SUBCLASS, todo.pop()):
                     if sub not in out:
                         out.add(sub)
                         todo.append(sub)
@@ -315,7 +317,6 @@ class Evaluator:
     def __init__(self, shapes: Shapes, data: Data, namespaces=None) -> None:
         self.shapes = shapes
         self.data = data
-        self._memo: dict = {}
         self._namespaces = namespaces   # the data graph's namespace manager, for default messages
         self._dg = None
 
@@ -324,7 +325,7 @@ class Evaluator:
         found = dict.fromkeys(shape.target_nodes)
         for tc in shape.target_classes:
             for c in data.subclasses(tc):
-                found.update(dict.fromkeys(data.subjects(RDF.type, c)))
+                found.update(dict.fromkeys(data.subjects(_TYPE, c)))
         for p in shape.subjects_of:
             for subs in data.pos[p].values():
                 found.update(subs)
@@ -336,27 +337,31 @@ class Evaluator:
         """pyshacl's Shape.validate: (conforms, reports) of ``shape`` on the focus nodes."""
         if shape.deactivated or not focus:
             return True, []
-        data = self.data
-        fvn = [(f, shape.values(data, f)) for f in focus]
+        if shape.is_property:
+            spo, path, empty = self.data.spo, shape.path, {}
+            if shape.inverse:
+                by_o = self.data.pos[path]
+                fvn = [(f, by_o.get(f, empty)) for f in focus]
+            else:
+                fvn = [(f, spo.get(f, empty).get(path, empty)) for f in focus]
+        else:
+            fvn = [(f, (f,)) for f in focus]
         allow = shape.severity in _ALLOWED
         non_conformant = False
         reports: list = []
         for c in shape.constraints:
             ok, reps = c.evaluate(self, shape, fvn)
-            if not ok and not allow and not non_conformant:
-                # pyshacl (allow_warnings) filters by the reports' own severities: a failing constraint
-                # whose reports are all Info or Warning does not make a Violation shape non-conformant
-                non_conformant = any(r.shape.severity not in _ALLOWED for r in reps)
-            reports.extend(reps)
+            if reps:
+                if not ok and not allow and not non_conformant:
+                    # pyshacl (allow_warnings) filters by the reports' own severities: a failing constraint
+                    # whose reports are all Info or Warning does not make a Violation shape non-conformant
+                    non_conformant = any(r.shape.severity not in _ALLOWED for r in reps)
+                reports.extend(reps)
         return not non_conformant, reports
 
     def check(self, shape: Shape, node) -> tuple[bool, list]:
-        """``shape`` validated on one node, as nested constraints call it (memoised: the data is fixed)."""
-        key = (shape.node, node)
-        out = self._memo.get(key)
-        if out is None:
-            out = self._memo[key] = self.validate(shape, [node])
-        return out
+        """``shape`` validated on one node, as nested constraints call it."""
+        return self.validate(shape, (node,))
 
     def run(self) -> list[Raw]:
         out: list[Raw] = []
@@ -437,7 +442,7 @@ class ClassC(Constraint):
         for c in self.classes:
             for f, values in fvn:
                 for v in values:
-                    if isinstance(v, Literal) or not any(c in data.superclasses(t) for t in data.objects(v, RDF.type)):
+                    if isinstance(v, Literal) or not any(c in data.superclasses(t) for t in data.objects(v, _TYPE)):
                         reports.append(self.rep(shape, f, v))
         return not reports, reports
 
@@ -447,47 +452,40 @@ class ClassC(Constraint):
         return "Value class is not in classes ({})".format(", ".join(ev.stext(c) for c in self.classes))
 
 
-def _actual(value, rule) -> bool:
-    """pyshacl's DatatypeConstraintComponent._assert_actual_datatype."""
-    if rule == XSD.string or rule == RDF.langString:
-        return isinstance(value, (str, bytes))
-    if rule == XSD.integer:
-        return isinstance(value, int)
-    if rule == XSD.float:
-        return isinstance(value, float)
-    if rule == XSD.decimal:
-        return isinstance(value, Decimal)
-    if rule == XSD.boolean:
-        return isinstance(value, bool)
-    if rule == XSD.date:
-        return isinstance(value, date)
-    if rule == XSD.time:
-        return isinstance(value, time)
-    if rule == XSD.dateTime:
-        return isinstance(value, datetime)
-    return True
+# pyshacl's DatatypeConstraintComponent._assert_actual_datatype: the Python type rdflib must have
+# converted the lexical form to (any other datatype: no check)
+_PYTHON_TYPES = {XSD.string: (str, bytes), RDF.langString: (str, bytes), XSD.integer: int, XSD.float: float,
+                 XSD.decimal: Decimal, XSD.boolean: bool, XSD.date: date, XSD.time: time, XSD.dateTime: datetime}
 
 
 class DatatypeC(Constraint):
     component = SH.DatatypeConstraintComponent
 
     def __init__(self, shapes, shape):
-        self.rule = _one(shapes.graph, shape, SH.datatype)
+        self.rule = rule = _one(shapes.graph, shape, SH.datatype)
+        self.python = _PYTHON_TYPES.get(rule)
+        self.any_literal = rule == RDFS.Literal
+        self.any_datatype = rule == RDFS.Datatype
+        self.string, self.lang_string = rule == _STRING, rule == _LANGSTRING
+
+    def actual(self, v) -> bool:
+        return self.python is None or isinstance(v.value, self.python)
 
     def matches(self, v) -> bool:
+        """pyshacl's DatatypeConstraintComponent.evaluate, for one value node."""
         if not isinstance(v, Literal):
             return False
-        rule, dt, lang = self.rule, v.datatype, v.language
-        if dt == rule:
-            return False if getattr(v, "ill_typed", None) is True else _actual(v.value, rule)
-        if rule == RDFS.Literal:
+        dt = v.datatype
+        if dt == self.rule:
+            return False if getattr(v, "ill_typed", None) is True else self.actual(v)
+        if self.any_literal:
             return True
-        if rule == RDFS.Datatype and dt:
+        if self.any_datatype and dt:
             return True
-        if dt is None and lang is None and rule == XSD.string:
-            return _actual(v.value, rule)
-        if rule == RDF.langString and lang:
-            return _actual(v.value, rule)
+        if dt is None and v.language is None and self.string:
+            return self.actual(v)
+        if self.lang_string and v.language:
+            return self.actual(v)
         return False
 
     def evaluate(self, ev, shape, fvn):
@@ -593,7 +591,7 @@ class InC(Constraint):
 
 def _string(v) -> str:
     """pyshacl's StringBasedConstraintBase.value_node_to_string."""
-    if isinstance(v, Literal) and v.value is not None and v.datatype in (None, RDF.langString, XSD.string):
+    if isinstance(v, Literal) and v.value is not None and v.datatype in (None, _LANGSTRING, _STRING):
         return str(v.value)
     return str(v)
 
