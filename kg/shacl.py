@@ -970,6 +970,8 @@ def compile_shapes(graph: Graph) -> Shapes:
             hit = Shapes(graph)
         except Unsupported as exc:
             hit = exc
+        except Exception as exc:  # noqa: BLE001 - shapes it cannot read are pyshacl's to judge (or refuse)
+            hit = Unsupported(f"shapes it cannot read ({type(exc).__name__}: {exc})")
         _COMPILED.clear()     # one shapes graph in use at a time (tests use a few in turn)
         _COMPILED[key] = hit
     if isinstance(hit, Unsupported):
@@ -980,4 +982,9 @@ def compile_shapes(graph: Graph) -> Shapes:
 def validate(shapes: Shapes, parts: Iterable[Iterable], namespaces=None) -> list[Raw]:
     """The results pyshacl would report for the union of ``parts`` (iterables of rdflib triples)."""
     data = Data(parts, shapes.inverse)
-    return Evaluator(shapes, data, namespaces).run()
+    try:
+        return Evaluator(shapes, data, namespaces).run()
+    except Fallback:
+        raise
+    except Exception as exc:  # noqa: BLE001 - never a guess: pyshacl validates instead (with a warning)
+        raise Fallback(f"an internal error ({type(exc).__name__}: {exc})") from exc

@@ -199,7 +199,9 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
     tracer = validate.Tracer()
     tracer.add_article(art)
     shacl, _ = validate.shacl(p.validated(ctx), tracer)   # the union is never built as a graph
-    checks = validate.run_checks(ox_store({name: g, iris.G.ENTITIES: context, iris.G.PROVENANCE: prov}), tracer)
+    g_ox = ox_triples(g)   # converted once, for the checks' store and the fragments
+    checks = validate.run_checks(_store_of({name: g_ox, iris.G.ENTITIES: ox_triples(context),
+                                            iris.G.PROVENANCE: ox_triples(prov)}), tracer)
     results = [r for r in shacl.results + checks.results if owns(key, art.file, r.focus)]
 
     closed = infer.reasoner_input(ctx.ontology, [g, context], ctx.reasoned)
@@ -211,7 +213,7 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
     for line in nt_lines(new):
         (own if line.startswith((f"<{art_iri}>", f"<{art_iri}/")) else shared).append(line)
 
-    frag = publish.fragment(str(name), ox_triples(g))
+    frag = publish.fragment(str(name), g_ox)
     meta = ArticleMeta(
         key, art.file, art.sha256, art.annotation_sha256, art.curator, art.annotated_on,
         dict(sorted(Counter(c.type for c in art.claims).items())), frag.triples,
@@ -230,11 +232,16 @@ def nt_lines(triples) -> list[str]:
 
 def ox_store(graphs: dict) -> ox.Store:
     """A store of named graphs (rdflib graphs or lists of rdflib triples)."""
+    return _store_of({name: ox_triples(graph) for name, graph in graphs.items()})
+
+
+def _store_of(triples: dict) -> ox.Store:
+    """A store of named graphs given as lists of pyoxigraph triples."""
     st = ox.Store()
     quads = []
-    for name, graph in graphs.items():
+    for name, ts in triples.items():
         gname = ox.NamedNode(str(name))
-        quads.extend(ox.Quad(t.subject, t.predicate, t.object, gname) for t in ox_triples(graph))
+        quads.extend(ox.Quad(t.subject, t.predicate, t.object, gname) for t in ts)
     st.bulk_extend(quads)
     return st
 

@@ -175,9 +175,11 @@ def _fall_back(why: str) -> None:
 
 
 def shacl(data, tracer: Tracer, shapes: Graph | None = None, which: Engine | None = None) -> tuple[Report, Graph]:
-    """The SHACL results on ``data``: an rdflib Graph, or a sequence of graphs (or other iterables
-    of rdflib triples) whose union is validated, without building that union."""
+    """The SHACL results on ``data``: an rdflib Graph, or a sequence of graphs (or lists of rdflib
+    triples) whose union is validated, without building that union on the native engine."""
     shapes = shapes_graph() if shapes is None else shapes
+    if not isinstance(data, Graph):
+        data = list(data)   # each part is read by the native engine and, should it fall back, by pyshacl
     if (which or engine()) is Engine.NATIVE and not isinstance(data, Dataset):
         raw = _native(data, shapes)
         if raw is not None:

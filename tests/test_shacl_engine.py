@@ -241,6 +241,7 @@ def _mutate(triples: list, classes: list, ops: list) -> list:
     return out
 
 
+@pytest.mark.filterwarnings("ignore:Parsing weird boolean:UserWarning")   # rdflib on a mutated xsd:boolean
 @settings(max_examples=200 if LONG else 10, deadline=None, derandomize=not LONG, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ops=st.lists(st.tuples(st.sampled_from(["drop", "duplicate", "datatype", "lexical", "class", "object"]),
