@@ -206,13 +206,6 @@ class Shape:
     def has_targets(self) -> bool:
         return bool(self.target_nodes or self.target_classes or self.subjects_of or self.objects_of)
 
-    def values(self, data: Data, f):
-        if not self.is_property:
-            return (f,)
-        if self.inverse:
-            return data.subjects(self.path, f)
-        return data.objects(f, self.path)
-
 
 def _name(node) -> str:
     return node.n3() if isinstance(node, URIRef) else f"a blank-node shape ({node})"

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 import pyshacl
-from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Dataset as RdfDataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SH
 
 from . import iris, shacl as native
@@ -180,7 +180,7 @@ def shacl(data, tracer: Tracer, shapes: Graph | None = None, which: Engine | Non
     shapes = shapes_graph() if shapes is None else shapes
     if not isinstance(data, Graph):
         data = list(data)   # each part is read by the native engine and, should it fall back, by pyshacl
-    if (which or engine()) is Engine.NATIVE and not isinstance(data, Dataset):
+    if (which or engine()) is Engine.NATIVE and not isinstance(data, RdfDataset):   # quads: pyshacl's
         raw = _native(data, shapes)
         if raw is not None:
             results = [_result(shapes, r, tracer) for r in raw]
