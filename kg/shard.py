@@ -119,9 +119,11 @@ class ArticleMeta:
 
 def first_key(ctx: Context, key: str) -> str:
     """The cache key: the annotation file's bytes, not where it lies or how messages name it (a
-    curator's file that ``kg add`` validates and the same file once in the seeds share a result)."""
+    curator's file that ``kg add`` validates and the same file once in the seeds share a result);
+    and the SHACL engine (a run with the reference engine, ``KG_SHACL=pyshacl``, must not take its
+    results from the native engine's entries)."""
     path, _ = ctx.src.annotations[key]
-    return cachemod.digest(ctx.base_key, key, path.read_bytes())
+    return cachemod.digest(ctx.base_key, validate.engine().value, key, path.read_bytes())
 
 
 _HERE = "\0"   # in a cached result's `where`: the annotation file, however it is named this time
@@ -184,8 +186,23 @@ def referenced(graph: Graph) -> list[str]:
     return sorted(ids)
 
 
-def compute(ctx: Context, key: str) -> ArticleMeta:
-    """Run every per-article stage; the fragments go into the cache, the summary is returned."""
+@dataclass
+class Parts:
+    """An article's asserted graphs and the context it is validated and reasoned with."""
+
+    art: object
+    name: URIRef
+    graph: Graph                  # the article's named graph
+    refs: list[str]               # the registry entries it names
+    context: list                 # their triples and the registry-wide ones (rdflib triples, no duplicates)
+    prov: Graph                   # its provenance
+
+    def validated(self, ctx: Context) -> list:
+        """What SHACL validates: the article with its context, provenance and the ontology's skeleton."""
+        return [self.graph, self.context, self.prov, ctx.skeleton]
+
+
+def parts(ctx: Context, key: str) -> Parts:
     path, display = ctx.src.annotations[key]
     art = ctx.loader.load(path, display)
     st = Store()
@@ -193,23 +210,25 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
     name = iris.G.article(key)
     g = st.graph(name)
     refs = [e for e in referenced(g) if e in ctx.entity_triples]
-    context = Graph()
-    for t in ctx.common_triples:
-        context.add(t)
+    context = dict.fromkeys(ctx.common_triples)
     for e in refs:
-        for t in ctx.entity_triples[e]:
-            context.add(t)
+        context.update(dict.fromkeys(ctx.entity_triples[e]))
     prov = Graph()
     provenance.describe_article(prov, art, ctx.meta.version)
+    return Parts(art, name, g, refs, list(context), prov)
+
+
+def compute(ctx: Context, key: str) -> ArticleMeta:
+    """Run every per-article stage; the fragments go into the cache, the summary is returned."""
+    p = parts(ctx, key)
+    art, name, g, refs, context, prov = p.art, p.name, p.graph, p.refs, p.context, p.prov
 
     tracer = validate.Tracer()
     tracer.add_article(art)
-    data = Graph()
-    for part in (g, context, prov, ctx.skeleton):
-        for t in part:
-            data.add(t)
-    shacl, _ = validate.shacl(data, tracer)
-    checks = validate.run_checks(ox_store({name: g, iris.G.ENTITIES: context, iris.G.PROVENANCE: prov}), tracer)
+    shacl, _ = validate.shacl(p.validated(ctx), tracer)   # the union is never built as a graph
+    g_ox = ox_triples(g)   # converted once, for the checks' store and the fragments
+    checks = validate.run_checks(_store_of({name: g_ox, iris.G.ENTITIES: ox_triples(context),
+                                            iris.G.PROVENANCE: ox_triples(prov)}), tracer)
     results = [r for r in shacl.results + checks.results if owns(key, art.file, r.focus)]
 
     closed = infer.reasoner_input(ctx.ontology, [g, context], ctx.reasoned)
@@ -221,14 +240,14 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
     for line in nt_lines(new):
         (own if line.startswith((f"<{art_iri}>", f"<{art_iri}/")) else shared).append(line)
 
-    frag = publish.fragment(str(name), ox_triples(g))
+    frag = publish.fragment(str(name), g_ox)
     meta = ArticleMeta(
         key, art.file, art.sha256, art.annotation_sha256, art.curator, art.annotated_on,
         dict(sorted(Counter(c.type for c in art.claims).items())), frag.triples,
         {e: ctx.entity_digests[e] for e in refs}, [r.as_dict() for r in results],
         sorted(own), sorted(shared), first_key(ctx, key),
     )
-    ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, display)), frag.parts())
+    ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, ctx.src.annotations[key][1])), frag.parts())
     return meta
 
 
@@ -238,12 +257,18 @@ def nt_lines(triples) -> list[str]:
     return sorted(set(line for line in data.split("\n") if line))
 
 
-def ox_store(graphs: dict[URIRef, Graph]) -> ox.Store:
+def ox_store(graphs: dict) -> ox.Store:
+    """A store of named graphs (rdflib graphs or lists of rdflib triples)."""
+    return _store_of({name: ox_triples(graph) for name, graph in graphs.items()})
+
+
+def _store_of(triples: dict) -> ox.Store:
+    """A store of named graphs given as lists of pyoxigraph triples."""
     st = ox.Store()
     quads = []
-    for name, graph in graphs.items():
+    for name, ts in triples.items():
         gname = ox.NamedNode(str(name))
-        quads.extend(ox.Quad(t.subject, t.predicate, t.object, gname) for t in ox_triples(graph))
+        quads.extend(ox.Quad(t.subject, t.predicate, t.object, gname) for t in ts)
     st.bulk_extend(quads)
     return st
 

@@ -7,7 +7,8 @@ without touching the stages.
 
 from __future__ import annotations
 
-from rdflib import Dataset, Graph, URIRef
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Graph, Literal as RLiteral, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SDO, SH, SKOS, VANN, VOID, XSD
 
 from . import iris
@@ -75,8 +76,6 @@ class Store:
 
 def ox_term(term):
     """The pyoxigraph term for an rdflib term (the data never holds blank nodes)."""
-    import pyoxigraph as ox
-    from rdflib import BNode, Literal as RLiteral
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, RLiteral):
@@ -91,13 +90,10 @@ def ox_term(term):
 
 
 def ox_triples(triples) -> list:
-    import pyoxigraph as ox
     return [ox.Triple(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in triples]
 
 
 def rdflib_term(term):
-    from rdflib import BNode, Literal as RLiteral
-    import pyoxigraph as ox
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):

@@ -1,8 +1,13 @@
-"""Validation: SHACL shapes (pyshacl) and "must return no rows" SPARQL checks.
+"""Validation: SHACL shapes and "must return no rows" SPARQL checks.
 
 Runs on the asserted graphs, before inference.  Every result is traced back to
 where it came from: the YAML ``path:line:col`` of the claim, quote or entity
 that produced the focus node, or the Turtle file and subject.
+
+SHACL runs on one of two engines with identical results: ``kg.shacl`` (native, the default)
+or pyshacl (the reference semantics, ``KG_SHACL=pyshacl``).  When the shapes use something the
+native engine does not implement, it says so (a warning on the ``kg.shacl`` logger) and pyshacl
+validates instead.
 """
 
 from __future__ import annotations
@@ -10,16 +15,19 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
 import pyshacl
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Dataset as RdfDataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SH
 
-from . import iris
+from . import iris, shacl as native
+from .errors import UsageError
 from .model import Dataset
 from .store import Store, bind_prefixes
 from .turtle import LineIndex
@@ -142,24 +150,113 @@ def shapes_graph() -> Graph:
     return Graph().parse(SHAPES, format="turtle")
 
 
-def shacl(data: Graph, tracer: Tracer) -> tuple[Report, Graph]:
-    shapes = shapes_graph()
+class Engine(enum.Enum):
+    PYSHACL = "pyshacl"   # the reference semantics
+    NATIVE = "native"     # kg.shacl: the same results from the compiled shapes over dict indexes
+
+
+def engine() -> Engine:
+    """``KG_SHACL=pyshacl`` selects the reference engine; the default is the native one."""
+    value = os.environ.get("KG_SHACL", Engine.NATIVE.value)
+    try:
+        return Engine(value)
+    except ValueError:
+        raise UsageError(f"KG_SHACL={value!r}: use 'native' (the default) or 'pyshacl' (the reference engine)") from None
+
+
+_log = logging.getLogger("kg.shacl")
+_warned: set = set()
+
+
+def _fall_back(why: str) -> None:
+    if why not in _warned:   # once per process and reason
+        _warned.add(why)
+        _log.warning("SHACL: the native engine does not handle %s; validating with pyshacl instead", why)
+
+
+def shacl(data, tracer: Tracer, shapes: Graph | None = None, which: Engine | None = None) -> tuple[Report, Graph]:
+    """The SHACL results on ``data``: an rdflib Graph, or a sequence of graphs (or lists of rdflib
+    triples) whose union is validated, without building that union on the native engine."""
+    shapes = shapes_graph() if shapes is None else shapes
+    if not isinstance(data, Graph):
+        data = list(data)   # each part is read by the native engine and, should it fall back, by pyshacl
+    if (which or engine()) is Engine.NATIVE and not isinstance(data, RdfDataset):   # quads: pyshacl's
+        raw = _native(data, shapes)
+        if raw is not None:
+            results = [_result(shapes, r, tracer) for r in raw]
+            return Report(sorted(results, key=_order)), _raw_report_graph(shapes, raw)
+    if not isinstance(data, Graph):
+        union = Graph()
+        for part in data:
+            for t in part:
+                union.add(t)
+        data = union
     conforms, report_graph, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
     )
     results = []
     for node in report_graph.subjects(RDF.type, SH.ValidationResult):
         get = lambda p: report_graph.value(node, p)  # noqa: E731
-        focus, path, value = get(SH.focusNode), get(SH.resultPath), get(SH.value)
-        source = get(SH.sourceShape)
-        message = get(SH.resultMessage) or ""
-        results.append(Result(
-            Severity.of(get(SH.resultSeverity)), str(message), str(focus),
-            _short(path), None if value is None else str(value),
-            _shape_name(shapes, source, get(SH.sourceConstraintComponent)),
-            tracer.where(str(focus)),
-        ))
+        results.append(_result(shapes, native.Raw(
+            get(SH.resultSeverity), str(get(SH.resultMessage) or ""), get(SH.focusNode), get(SH.resultPath),
+            get(SH.value), get(SH.sourceShape), get(SH.sourceConstraintComponent)), tracer))
     return Report(sorted(results, key=_order)), report_graph
+
+
+def _native(data, shapes: Graph) -> list | None:
+    """The native engine's raw results, or None when it leaves this validation to pyshacl."""
+    try:
+        compiled = native.compile_shapes(shapes)
+    except native.Unsupported as exc:
+        _fall_back(f"{exc} (in the shapes)")
+        return None
+    graph = isinstance(data, Graph)
+    try:
+        return native.validate(compiled, [data] if graph else data, data.namespace_manager if graph else None)
+    except native.Fallback as exc:
+        _fall_back(f"{exc} (in the data)")
+        return None
+
+
+def _result(shapes: Graph, r: "native.Raw", tracer: Tracer) -> Result:
+    focus = str(r.focus)
+    return Result(Severity.of(r.severity), r.message, focus, _short(r.path), None if r.value is None else str(r.value),
+                  _source(shapes, r.shape, r.component), tracer.where(focus))
+
+
+def _source(shapes: Graph, shape, component) -> str:
+    key = (id(shapes), len(shapes), shape, component)
+    name = _SOURCES.get(key)
+    if name is None:
+        name = _SOURCES[key] = _shape_name(shapes, shape, component)
+    return name
+
+
+_SOURCES: dict = {}
+
+
+def _raw_report_graph(shapes: Graph, raw: list) -> Graph:
+    """A SHACL validation report of the native engine's results, shaped as pyshacl's is."""
+    g = Graph()
+    for prefix, ns in shapes.namespace_manager.namespaces():
+        g.bind(prefix, ns)
+    report = BNode()
+    g.add((report, RDF.type, SH.ValidationReport))
+    g.add((report, SH.conforms, Literal(not any(r.severity not in (SH.Info, SH.Warning) for r in raw))))
+    for r in raw:
+        node = BNode()
+        g.add((report, SH.result, node))
+        g.add((node, RDF.type, SH.ValidationResult))
+        g.add((node, SH.resultSeverity, r.severity))
+        g.add((node, SH.focusNode, r.focus))
+        g.add((node, SH.resultMessage, Literal(r.message)))
+        g.add((node, SH.sourceShape, r.shape))
+        g.add((node, SH.sourceConstraintComponent, r.component))
+        if r.path is not None:
+            g.add((node, SH.resultPath, r.path))
+        if r.value is not None:
+            g.add((node, SH.value, r.value))
+    return g
 
 
 def _shape_name(g: Graph, shape, component) -> str:
@@ -188,7 +285,10 @@ def _short(term) -> str | None:
 
 
 def _order(r: Result) -> tuple:
-    return (r.where.split(":")[0], _line(r.where), r.severity.value, r.focus, r.message, r.path or "", r.value or "")
+    # the source last: results that differ only in it (two components of one property shape failing
+    # on one value) come out in one order whatever order an engine found them in
+    return (r.where.split(":")[0], _line(r.where), r.severity.value, r.focus, r.message, r.path or "", r.value or "",
+            r.source)
 
 
 def _line(where: str) -> int:
