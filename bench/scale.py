@@ -3,12 +3,15 @@
     .venv/bin/python bench/scale.py 100 1000            # cold, unchanged rebuild, one article added, queries
     .venv/bin/python bench/scale.py 1000 --baseline     # also the pre-rewrite pipeline, side by side
     .venv/bin/python bench/scale.py 100 --keep /tmp/b   # keep the corpora and builds
+    .venv/bin/python bench/scale.py --queries-on /tmp/b/n100/out --seeds /tmp/b/n100/seeds \
+        --reference tests/fixtures/queries-reference     # per canned query, before and after the rewrite
 
 For each N it generates the corpus, then runs each scenario as its own `kg` process (so peak
 RSS is measured per run: the largest process of the run, workers included) and prints one
 table row: seconds per stage of the cold build, quads/s, peak RSS, the rebuild with nothing
 changed, `kg add` of one new article (store queryable, then dumps refreshed), every canned query
-as a `kg query` process (slowest) and inside one warm process (p50 over all queries).
+as a `kg query` process (slowest) and inside one warm process (p50 over all queries);
+`--queries-on` prints one row per canned query instead.
 `--baseline` runs the pipeline as it was before the per-article rewrite (the code of commit
 BASELINE, taken from git into a temporary directory) on the same corpus.
 """
@@ -85,26 +88,71 @@ def parameters(seeds: Path) -> dict[str, str]:
     return values
 
 
-def queries(out: Path, seeds: Path) -> tuple[float, float]:
-    """(slowest `kg query` process over every canned query, p50 inside one warm process), in seconds."""
+def per_query(out: Path, seeds: Path, directory: Path | None = None, runs: int = 5,
+              timeout: float = 600.0) -> list[tuple[str, int, float, float]]:
+    """Every canned query (or the `.rq` files of ``directory``, e.g. tests/fixtures/queries-reference/):
+    (slug, rows, seconds of one `kg query` process, warm p50 seconds over ``runs`` runs in one process).
+    A process over ``timeout`` seconds is reported as nan rows and not run warm."""
     sys.path.insert(0, str(ROOT))
     from kg import query as q
-    cat = q.catalogue()
+    cat = q.catalogue(directory) if directory else q.catalogue()
     values = parameters(seeds)
-    slowest = 0.0
+    store = q.open_built(out)
+    table = []
     for slug, cq in cat.items():
         params = [a for p in cq.params for a in ("--param", f"{p}={values[p]}")]
-        _, wall, _ = run([PYTHON, "-m", "kg.cli", "query", slug, "--out", str(out), "--format", "csv", *params], cwd=ROOT)
-        slowest = max(slowest, wall)
-    store = q.open_built(out)
-    times = []
-    for _ in range(3):
-        for cq in cat.values():
+        where = ["--file", str(cq.path)] if directory else [slug]
+        t = time.perf_counter()
+        try:
+            proc = subprocess.run([PYTHON, "-m", "kg.cli", "query", *where, "--out", str(out), "--format", "csv", *params],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            table.append((slug, -1, float("inf"), float("inf")))
+            print(f"  {slug}: over {timeout:.0f} s", file=sys.stderr, flush=True)
+            continue
+        wall = time.perf_counter() - t
+        if proc.returncode != 0:
+            raise SystemExit(f"kg query {slug} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        rows = len(proc.stdout.splitlines()) - 1
+        bound = q.bind_params(cq, store, {p: values[p] for p in cq.params})
+        times = []
+        for _ in range(runs if wall < 20 else 1):  # a query of many seconds: one warm run is enough
             t = time.perf_counter()
-            given = {p: values[p] for p in cq.params}
-            q.render(q.run(store, cq.text, q.bind_params(cq, store, given)), q.Format.CSV)
+            q.render(q.run(store, cq.text, bound), q.Format.CSV)
             times.append(time.perf_counter() - t)
-    return slowest, statistics.median(times)
+        table.append((slug, rows, wall, statistics.median(times)))
+        print(f"  {slug}: {rows} rows, process {wall:.2f} s, warm p50 {statistics.median(times) * 1000:.0f} ms",
+              file=sys.stderr, flush=True)
+    return table
+
+
+def queries(out: Path, seeds: Path) -> tuple[float, float]:
+    """(slowest `kg query` process over every canned query, p50 of the per-query warm p50s), in seconds."""
+    table = per_query(out, seeds, runs=3)
+    return max(r[2] for r in table), statistics.median(r[3] for r in table)
+
+
+def query_table(out: Path, seeds: Path, reference: Path | None, runs: int, timeout: float) -> None:
+    """Per canned query on an existing build: rows, `kg query` process seconds, warm p50 (and the same for the
+    reference texts when given, side by side)."""
+    now = per_query(out, seeds, None, runs, timeout)
+    before = {r[0]: r for r in per_query(out, seeds, reference, runs, timeout)} if reference else {}
+    fmt = lambda v, k: "—" if v == float("inf") else f"{v * k:,.2f}" if k == 1 else f"{v * k:,.0f}"  # noqa: E731
+    head = "| query | rows | `kg query` (s) | warm p50 (ms) |"
+    if reference:
+        head += " before: `kg query` (s) | before: warm p50 (ms) |"
+    print(head)
+    print("|---|" + "---:|" * (5 if reference else 3))
+    for slug, rows, wall, p50 in now:
+        line = f"| {slug} | {rows:,} | {fmt(wall, 1)} | {fmt(p50, 1000)} |"
+        if reference:
+            b = before.get(slug)
+            line += (f" {'over ' + str(int(timeout)) if b[2] == float('inf') else fmt(b[2], 1)} | {fmt(b[3], 1000)} |"
+                     if b else " | |")
+        print(line, flush=True)
+    print(f"| **slowest / p50** | | {max(r[2] for r in now):.2f} | {statistics.median(r[3] for r in now) * 1000:.0f} |"
+          + (f" {max(b[2] for b in before.values()):.2f} | {statistics.median(b[3] for b in before.values() if b[3] != float('inf')) * 1000:.0f} |"
+             if reference else ""))
 
 
 def add_one(seeds: Path, out: Path, n: int, tmp: Path) -> tuple[float, float]:
@@ -170,8 +218,21 @@ def main() -> int:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--baseline", action="store_true", help=f"also run the pipeline of commit {BASELINE}")
     p.add_argument("--keep", help="keep corpora and builds under this directory")
-    p.add_argument("--no-queries", action="store_true", help="skip the query timings (slow on large corpora: see the README)")
+    p.add_argument("--no-queries", action="store_true", help="skip the query timings")
+    p.add_argument("--queries-on", metavar="OUT", help="only time each canned query on this existing build "
+                   "(with --seeds, the corpus it was built from), one row per query")
+    p.add_argument("--seeds", help="the generated corpus OUT was built from (for --queries-on)")
+    p.add_argument("--reference", metavar="DIR", help="with --queries-on: also time these .rq files (e.g. "
+                   "tests/fixtures/queries-reference, the texts before the rewrite) side by side")
+    p.add_argument("--runs", type=int, default=5, help="warm runs per query for --queries-on (default: 5)")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds a `kg query` process may take (default: 600)")
     args = p.parse_args()
+    if args.queries_on:
+        if not args.seeds:
+            p.error("--queries-on needs --seeds DIR (the corpus the build was made from)")
+        query_table(Path(args.queries_on), Path(args.seeds), Path(args.reference) if args.reference else None,
+                    args.runs, args.timeout)
+        return 0
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hrkg-scale-"))
     print("| articles | registry | articles (s) | validate | infer | fragments | store | dumps | cold total (s) | s / article "
           "| quads | quads/s | peak RSS (MiB) | unchanged rebuild (s) | add: queryable (s) | add: total (s) "
