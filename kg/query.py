@@ -244,11 +244,42 @@ def check_from(store: ox.Store, query: str, path: str = "the query") -> None:
 
 
 def run(store: ox.Store, query: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None):
-    subs = {ox.Variable("_" + k): v for k, v in (bindings or {}).items()}
     try:
-        return store.query(query, use_default_graph_as_union=True, substitutions=subs)
+        return store.query(inline(query, bindings or {}), use_default_graph_as_union=True)
     except SyntaxError as exc:
         raise KgError(f"query does not parse: {exc}") from None
+
+
+_CLAUSE_RE = re.compile(r"\b(SELECT|GROUP\s+BY|ORDER\s+BY)\b|\b(WHERE|HAVING|LIMIT|OFFSET|VALUES)\b|([{}])", re.I)
+
+
+def inline(query: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
+    """The query with each bound parameter ``?_name`` written as its term (SEP-0007's substitution,
+    done on the text): Oxigraph plans a query before it applies ``substitutions``, so with a substituted
+    actor a query starts from, e.g., every claim with a factuality instead of the actor's few, and is
+    slower by a factor of the corpus's size.  The term is pyoxigraph's own serialization of a term it
+    parsed (an IRI it validated, a literal it escapes), never the user's text.  In ``SELECT``,
+    ``GROUP BY`` and ``ORDER BY`` the parameter is dropped: its column is never shown, and a constant
+    neither groups nor orders."""
+    if not bindings:
+        return query
+    from .turtle import mask
+    masked = mask(query)
+    var_re = re.compile(r"[?$]_(" + "|".join(re.escape(n) for n in bindings) + r")(?![A-Za-z0-9_])")
+    marks = sorted([(m.start(), 0, m) for m in _CLAUSE_RE.finditer(masked)]
+                   + [(m.start(), 1, m) for m in var_re.finditer(masked)], key=lambda t: t[0])
+    out, last, clause = [], 0, None
+    for pos, is_var, m in marks:
+        if not is_var:
+            if m.group(1):
+                clause = re.sub(r"\s+", " ", m.group(1).upper())
+            elif m.group(2) or m.group(3) == "{" or (m.group(3) == "}" and clause != "SELECT"):
+                clause = None
+            continue
+        out += [query[last:pos], "" if clause else str(bindings[m.group(1)])]
+        last = m.end()
+    out.append(query[last:])
+    return "".join(out)
 
 
 def bind_params(cq: CannedQuery, store: ox.Store | None, given: dict[str, str], index=None) -> dict[str, ox.NamedNode | ox.Literal]:
