@@ -99,7 +99,9 @@ def main() -> int:
                                 ("headline question", "/queries/who-raised-the-issue-with?actor=Putin&format=json"),
                                 ("entity suggestions", "/entities?q=merk"),
                                 ("evidence of one claim", f"/evidence?claim={claim}"),
+                                ("timeline extent", "/timeline-extent"),
                                 ("timeline, all (capped at 2,000)", "/timeline"),
+                                ("timeline, the page's first window", "/timeline?from=2017-04-14&to=2017-07-14"),
                                 ("timeline, one month", "/timeline?from=2017-05&to=2017-05"),
                                 ("network", "/network")]:
                 result = timed(c, path)
@@ -122,6 +124,13 @@ def main() -> int:
             t2 = time.perf_counter()
             rows = page.locator("table.results tbody tr").count()
             print(f"in chromium: headline question, {rows} rows drawn (or its error shown), {1000 * (t2 - t1):.0f} ms")
+            page.click("button[data-tab=timeline]")
+            page.wait_for_selector("#timeline-view[data-items], #timeline .error", timeout=(TIMEOUT + 30) * 1000)
+            t3 = time.perf_counter()
+            print(f"in chromium: timeline drawn, {page.get_attribute('#timeline-view', 'data-items')} items "
+                  f"({page.get_attribute('#timeline-view', 'data-from')} to {page.get_attribute('#timeline-view', 'data-to')}), "
+                  f"{1000 * (t3 - t2):.0f} ms")
+            t2 = t3
             page.click("button[data-tab=network]")
             page.wait_for_selector("#network-view[data-edges], #network .error", timeout=(TIMEOUT + 30) * 1000)
             print(f"in chromium: network drawn, {page.get_attribute('#network-view', 'data-edges')} edges, "
