@@ -127,19 +127,29 @@ SELECT (MIN(STR(?date)) AS ?first) (MAX(STR(?date)) AS ?last) (COUNT(DISTINCT ?c
   ?claim hrr:date ?date ; hrr:statedIn ?article .
 }"""
 
-# who urged / raised with / condemned / denied to whom: speech acts with a speaker and an addressee
+# who urged / raised with / condemned / denied to whom: speech acts with a speaker and an addressee, at most
+# 5,000 (on a larger store, the first 5,000 in the store's index order: the same ones on every call); then their labels, with the acts and actors written in as VALUES blocks inside every OPTIONAL (as
+# for the timeline: an OPTIONAL's inside is computed on its own, over the whole dataset without them)
 NETWORK = PREFIXES + """
-SELECT ?act ?kind ?speaker ?speakerLabel ?addressee ?addresseeLabel ?factuality ?description WHERE {
+SELECT ?act ?kind ?speaker ?addressee WHERE {
   VALUES (?cls ?kind) { (hrr:Appeal "urged") (hrr:RaisingOfIssue "raised with") (hrr:Condemnation "condemned")
                         (hrr:Denial "denied to") }
   ?act a ?cls ; hrr:speaker ?speaker ; hrr:addressee ?addressee .
   FILTER NOT EXISTS { VALUES ?other { hrr:Appeal hrr:RaisingOfIssue hrr:Condemnation hrr:Denial }
                       ?act a ?other . ?other rdfs:subClassOf+ ?cls }
-  OPTIONAL { ?speaker rdfs:label ?speakerLabel }
-  OPTIONAL { ?addressee rdfs:label ?addresseeLabel }
-  OPTIONAL { ?act hrr:factuality/skos:prefLabel ?factuality }
-  OPTIONAL { ?act hrr:description ?description }
-} ORDER BY ?speaker ?addressee ?act LIMIT 5000"""
+} LIMIT 5000"""  # no ORDER BY: sorting every speech act of a large store costs seconds; the rows are sorted below
+
+NETWORK_CAP = 5000
+
+LABELS = PREFIXES + """
+SELECT ?node ?label WHERE { VALUES ?node { NODES } ?node rdfs:label ?label }"""
+
+ACTS = PREFIXES + """
+SELECT ?act ?factuality ?description WHERE {
+  VALUES ?act { ACTS }
+  OPTIONAL { VALUES ?act { ACTS } ?act hrr:factuality/skos:prefLabel ?factuality }
+  OPTIONAL { VALUES ?act { ACTS } ?act hrr:description ?description }
+}"""
 
 
 class NotFound(Exception):
@@ -208,12 +218,27 @@ def timeline(store: ox.Store, params: dict) -> list[dict]:
 
 
 def network(store: ox.Store, params: dict) -> dict:
-    rows = _rows(store, NETWORK)
-    nodes: dict[str, str] = {}
-    for r in rows:
-        nodes.setdefault(r["speaker"], r.get("speakerLabel", r["speaker"]))
-        nodes.setdefault(r["addressee"], r.get("addresseeLabel", r["addressee"]))
-    return {"nodes": [{"iri": k, "label": v} for k, v in sorted(nodes.items())], "edges": rows}
+    edges = sorted(_rows(store, NETWORK), key=lambda e: (e["speaker"], e["addressee"], e["act"]))
+    if not edges:
+        return {"nodes": [], "edges": []}
+    actors = sorted({r["speaker"] for r in edges} | {r["addressee"] for r in edges})
+    labels: dict[str, str] = {}
+    for r in _rows(store, LABELS.replace("NODES", " ".join(str(ox.NamedNode(a)) for a in actors))):
+        labels.setdefault(r["node"], r["label"])
+    acts: dict[str, dict] = {}
+    for r in _rows(store, ACTS.replace("ACTS", " ".join(sorted({str(ox.NamedNode(e["act"])) for e in edges})))):
+        acts.setdefault(r["act"], r)
+    rows = []
+    for e in edges:
+        r = {"act": e["act"], "kind": e["kind"], "speaker": e["speaker"]}
+        if e["speaker"] in labels:
+            r["speakerLabel"] = labels[e["speaker"]]
+        r["addressee"] = e["addressee"]
+        if e["addressee"] in labels:
+            r["addresseeLabel"] = labels[e["addressee"]]
+        r.update({k: v for k, v in acts.get(e["act"], {}).items() if k in ("factuality", "description")})
+        rows.append(r)
+    return {"nodes": [{"iri": a, "label": labels.get(a, a)} for a in actors], "edges": rows}
 
 
 def timeline_extent(store: ox.Store, params: dict) -> dict:

@@ -3,6 +3,7 @@ import { el, factualityClass, getJSON, loadScript, loadStyle } from "./dom.js";
 import { showEvidence } from "./evidence.js";
 
 const TIMELINE_CAP = 2000;  // the /timeline route's LIMIT (kg/serve/pagedata.py)
+const NETWORK_CAP = 5000;  // the /network route's LIMIT
 const pad = (n) => String(n).padStart(2, "0");
 
 /** A date of year, month or day precision as the span it covers (a year is not its 1 January). */
@@ -111,4 +112,8 @@ async function drawNetwork() {
   window.hrkgNetwork = cy;  // for tests and the console
   view.dataset.nodes = String(cy.nodes().length);
   view.dataset.edges = String(cy.edges().length);
+  if (data.edges.length >= NETWORK_CAP) {
+    view.before(el("p", { class: "hint", text: `Only ${NETWORK_CAP.toLocaleString("en")} speech acts are drawn (the first the store ` +
+      "holds, not the most important): ask the SPARQL editor for the rest." }));
+  }
 }
