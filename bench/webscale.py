@@ -5,8 +5,9 @@
 Builds the seeds, writes a store in which every article graph appears N/5 times (article/000 becomes
 article/000x0001 … with its claims, evidence and text; the registry, ontology and provenance once), serves
 it with `kg serve` and times, over HTTP, each route the page uses: the canned question list, the headline
-question (10,000 rows at most), the entity suggestions, one claim's evidence, the timeline (whole and one
-month) and the network; then the page's load in chromium.  Prints one line per route (median of 5, max).
+question (10,000 rows at most), the entity suggestions, one claim's evidence, the timeline (its extent, whole,
+the page's first window, one month) and the network; then, in chromium, the page's load, the headline question,
+the timeline and the network as the page draws them.  Prints one line per route (median of 5, max).
 This is not the bench corpus (bench/corpus.py, whose build takes long on this machine): it has the
 same shape per article, with the seeds' texts.
 """
