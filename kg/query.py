@@ -182,12 +182,18 @@ def entity_index(store: ox.Store) -> tuple[dict[str, str], dict[str, str]]:
     """Entity ids -> IRI, and lower-cased labels and aliases -> IRI."""
     ids, names = {}, {}
     prefix = iris.DATASET + "entity/"
-    for q in store.quads_for_pattern(None, ox.NamedNode(IDENTIFIER), None, None):
+    # the registry mints its ids in the entities graph only; every claim has one too (tens of thousands on a
+    # large store, seconds to read), so that graph is read first, and the whole store only when it is
+    # missing (a dump of one graph, e.g. kg-inferred.ttl, loaded into the default graph)
+    identifier = ox.NamedNode(IDENTIFIER)
+    quads = list(store.quads_for_pattern(None, identifier, None, ox.NamedNode(str(iris.G.ENTITIES))))
+    for q in quads or store.quads_for_pattern(None, identifier, None, None):
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(prefix) and "/position/" not in q.subject.value:
             ids[q.object.value] = q.subject.value
+    entities = set(ids.values())
     for label in LABELS:
         for q in store.quads_for_pattern(None, ox.NamedNode(label), None, None):
-            if q.subject.value in ids.values():
+            if q.subject.value in entities:
                 names.setdefault(q.object.value.lower(), q.subject.value)
     return ids, names
 
