@@ -1,8 +1,9 @@
 """Canned queries: ``queries/<slug>.rq`` with a grlc-style header, run on pyoxigraph.
 
-Parameters are the query's ``?_name`` variables.  Values are bound by
-substitution (SPARQL SEP-0007, pyoxigraph's ``substitutions``), never spliced
-into the query text.  An entity parameter (``actor``, ``entity``, ``speaker``…)
+Parameters are the query's ``?_name`` variables.  Values are bound as SEP-0007
+substitution binds them, but on the text (``inline``): pyoxigraph's serialisation
+of a term it parsed replaces the variable, never the user's text, so that
+Oxigraph's planner sees the constant.  An entity parameter (``actor``, ``entity``, ``speaker``…)
 accepts a registry id or any label or alias; ``claim`` takes ``ARTICLE/CLAIM-ID``.
 """
 

@@ -1,4 +1,4 @@
-"""The web page's data, run in a query worker: fixed SPARQL with the request's values bound, never spliced.
+"""The web page's data, run in a query worker: fixed SPARQL, the request's values bound as terms (query.inline).
 
 Each function takes the store and the job's parameters and returns a JSON-ready
 value; ``answer`` wraps it as a worker answer.  Offsets are Unicode code points
