@@ -61,6 +61,12 @@ async function drawTimeline() {
     const mine = ++asked;
     const rows = await getJSON(`timeline?from=${from}&to=${to}`);
     if (mine !== asked) return;  // a later range was asked for meanwhile
+    // the data-* marks are set once vis-timeline has drawn the items (it draws on its next frame)
+    const drawn = new Promise((resolve) => {
+      const done = () => { tl.off("changed", done); resolve(); };
+      tl.on("changed", done);
+      setTimeout(done, 1000);
+    });
     items.clear();
     items.add(rows.map((r, i) => {
       const inferred = r.basis === "CuratorInference";
@@ -69,6 +75,7 @@ async function drawTimeline() {
                `${r.note ? " — " + r.note : ""}\n${r.class || ""} · ${r.factuality || ""} · article ${r.article}` });
       return { id: i, content, className: inferred ? "inferred" : "stated", claim: r.claim, ...span(r.date, r.precision) };
     }));
+    await drawn;
     view.dataset.items = String(rows.length);
     view.dataset.from = from;
     view.dataset.to = to;
