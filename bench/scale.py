@@ -3,12 +3,15 @@
     .venv/bin/python bench/scale.py 100 1000            # cold, unchanged rebuild, one article added, queries
     .venv/bin/python bench/scale.py 1000 --baseline     # also the pre-rewrite pipeline, side by side
     .venv/bin/python bench/scale.py 100 --keep /tmp/b   # keep the corpora and builds
+    .venv/bin/python bench/scale.py --queries-on /tmp/b/n100/out --seeds /tmp/b/n100/seeds \
+        --before 6b5f682                                  # per canned query, before and after the rewrite
 
 For each N it generates the corpus, then runs each scenario as its own `kg` process (so peak
 RSS is measured per run: the largest process of the run, workers included) and prints one
 table row: seconds per stage of the cold build, quads/s, peak RSS, the rebuild with nothing
 changed, `kg add` of one new article (store queryable, then dumps refreshed), every canned query
-as a `kg query` process (slowest) and inside one warm process (p50 over all queries).
+as a `kg query` process (slowest) and inside one warm process (p50 over all queries);
+`--queries-on` prints one row per canned query instead.
 `--baseline` runs the pipeline as it was before the per-article rewrite (the code of commit
 BASELINE, taken from git into a temporary directory) on the same corpus.
 """
@@ -85,26 +88,92 @@ def parameters(seeds: Path) -> dict[str, str]:
     return values
 
 
-def queries(out: Path, seeds: Path) -> tuple[float, float]:
-    """(slowest `kg query` process over every canned query, p50 inside one warm process), in seconds."""
+WARM = """
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from kg import query as q
+cq = q.load_query(Path(sys.argv[3]))
+store = q.open_built(Path(sys.argv[2]))
+bound = q.bind_params(cq, store, json.loads(sys.argv[4]))
+times = []
+for _ in range(int(sys.argv[5])):
+    t = time.perf_counter()
+    q.render(q.run(store, cq.text, bound), q.Format.CSV)
+    times.append(time.perf_counter() - t)
+print(statistics.median(times))
+"""
+
+
+def one_query(code: Path, out: Path, path: Path, given: dict[str, str], runs: int,
+              timeout: float) -> tuple[int, float, float]:
+    """One canned query with the `kg` of ``code`` (this checkout, or an earlier commit's `git archive`):
+    (rows, seconds of one `kg query` process, warm p50 seconds over ``runs`` runs in one process);
+    (-1, inf, inf) past ``timeout``."""
+    params = [a for k, v in given.items() for a in ("--param", f"{k}={v}")]
+    t = time.perf_counter()
+    try:
+        proc = subprocess.run([PYTHON, "-m", "kg.cli", "query", "--file", str(path), "--out", str(out), "--format", "csv",
+                               *params], cwd=code, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return -1, float("inf"), float("inf")
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"kg query {path} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    rows = len(proc.stdout.splitlines()) - 1
+    warm = subprocess.run([PYTHON, "-c", WARM, str(code), str(out), str(path), json.dumps(given),
+                           str(runs if wall < 20 else 1)], capture_output=True, text=True, check=True)  # one run of a slow one
+    return rows, wall, float(warm.stdout.strip().splitlines()[-1])
+
+
+def per_query(out: Path, seeds: Path, before: Path | None = None, runs: int = 5,
+              timeout: float = 600.0) -> list[tuple]:
+    """Every canned query: (slug, rows, `kg query` process seconds, warm p50 seconds) and, with ``before``
+    (the tree of an earlier commit), the same for that commit's text and code, run right after each
+    query so that both see the same load."""
     sys.path.insert(0, str(ROOT))
     from kg import query as q
-    cat = q.catalogue()
     values = parameters(seeds)
-    slowest = 0.0
-    for slug, cq in cat.items():
-        params = [a for p in cq.params for a in ("--param", f"{p}={values[p]}")]
-        _, wall, _ = run([PYTHON, "-m", "kg.cli", "query", slug, "--out", str(out), "--format", "csv", *params], cwd=ROOT)
-        slowest = max(slowest, wall)
-    store = q.open_built(out)
-    times = []
-    for _ in range(3):
-        for cq in cat.values():
-            t = time.perf_counter()
-            given = {p: values[p] for p in cq.params}
-            q.render(q.run(store, cq.text, q.bind_params(cq, store, given)), q.Format.CSV)
-            times.append(time.perf_counter() - t)
-    return slowest, statistics.median(times)
+    table = []
+    for slug, cq in q.catalogue().items():
+        given = {p: values[p] for p in cq.params}
+        row = (slug, *one_query(ROOT, out, cq.path, given, runs, timeout))
+        if before:
+            row += one_query(before, out, before / "queries" / f"{slug}.rq", given, runs, timeout)
+        table.append(row)
+        print("  " + " ".join(str(v) for v in row), file=sys.stderr, flush=True)
+    return table
+
+
+def queries(out: Path, seeds: Path) -> tuple[float, float]:
+    """(slowest `kg query` process over every canned query, p50 of the per-query warm p50s), in seconds."""
+    table = per_query(out, seeds, runs=3)
+    return max(r[2] for r in table), statistics.median(r[3] for r in table)
+
+
+def query_table(out: Path, seeds: Path, before: str | None, runs: int, timeout: float) -> None:
+    """Per canned query on an existing build: rows, `kg query` process seconds, warm p50; with ``before`` (a
+    commit), the same for that commit's queries and code, side by side."""
+    tree = None
+    if before:
+        tree = Path(tempfile.mkdtemp(prefix="hrkg-before-"))
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", before, "kg", "ontology", "queries"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    try:
+        table = per_query(out, seeds, tree, runs, timeout)
+    finally:
+        if tree:
+            shutil.rmtree(tree, ignore_errors=True)
+    sec = lambda v: f"over {timeout:.0f}" if v == float("inf") else f"{v:,.2f}"  # noqa: E731
+    ms = lambda v: "—" if v == float("inf") else f"{v * 1000:,.0f}"  # noqa: E731
+    print("| query | rows | `kg query` (s) | warm p50 (ms) |" + (f" {before}: `kg query` (s) | {before}: warm p50 (ms) |" if before else ""))
+    print("|---|" + "---:|" * (5 if before else 3))
+    for r in table:
+        print(f"| {r[0]} | {r[1]:,} | {sec(r[2])} | {ms(r[3])} |" + (f" {sec(r[5])} | {ms(r[6])} |" if before else ""), flush=True)
+    finite = lambda xs: [x for x in xs if x != float("inf")] or [float("inf")]  # noqa: E731
+    print(f"| **slowest; median** | | {sec(max(r[2] for r in table))} | {ms(statistics.median(r[3] for r in table))} |"
+          + (f" {sec(max(r[5] for r in table))} | {ms(statistics.median(finite(r[6] for r in table)))} |" if before else ""))
 
 
 def add_one(seeds: Path, out: Path, n: int, tmp: Path) -> tuple[float, float]:
@@ -170,8 +239,20 @@ def main() -> int:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--baseline", action="store_true", help=f"also run the pipeline of commit {BASELINE}")
     p.add_argument("--keep", help="keep corpora and builds under this directory")
-    p.add_argument("--no-queries", action="store_true", help="skip the query timings (slow on large corpora: see the README)")
+    p.add_argument("--no-queries", action="store_true", help="skip the query timings")
+    p.add_argument("--queries-on", metavar="OUT", help="only time each canned query on this existing build "
+                   "(with --seeds, the corpus it was built from), one row per query")
+    p.add_argument("--seeds", help="the generated corpus OUT was built from (for --queries-on)")
+    p.add_argument("--before", metavar="COMMIT", help="with --queries-on: also time the queries and code of this "
+                   "commit (e.g. 6b5f682, before the rewrite for scale), each right after the current one")
+    p.add_argument("--runs", type=int, default=5, help="warm runs per query for --queries-on (default: 5)")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds a `kg query` process may take (default: 600)")
     args = p.parse_args()
+    if args.queries_on:
+        if not args.seeds:
+            p.error("--queries-on needs --seeds DIR (the corpus the build was made from)")
+        query_table(Path(args.queries_on), Path(args.seeds), args.before, args.runs, args.timeout)
+        return 0
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hrkg-scale-"))
     print("| articles | registry | articles (s) | validate | infer | fragments | store | dumps | cold total (s) | s / article "
           "| quads | quads/s | peak RSS (MiB) | unchanged rebuild (s) | add: queryable (s) | add: total (s) "

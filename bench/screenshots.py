@@ -72,6 +72,7 @@ def main() -> int:
             page.screenshot(path=str(a.docs / "web-editor.png"))
             page.click("button[data-tab=timeline]")
             page.wait_for_selector("#timeline-view[data-items]")
+            page.wait_for_selector("#timeline-view .vis-timeline .vis-item", state="visible")  # drawn, not only loaded
             page.screenshot(path=str(a.docs / "web-timeline.png"))
             page.click("button[data-tab=network]")
             page.wait_for_selector("#network-view[data-edges]")

@@ -5,8 +5,9 @@
 Builds the seeds, writes a store in which every article graph appears N/5 times (article/000 becomes
 article/000x0001 … with its claims, evidence and text; the registry, ontology and provenance once), serves
 it with `kg serve` and times, over HTTP, each route the page uses: the canned question list, the headline
-question (10,000 rows at most), the entity suggestions, one claim's evidence, the timeline (whole and one
-month) and the network; then the page's load in chromium.  Prints one line per route (median of 5, max).
+question (10,000 rows at most), the entity suggestions, one claim's evidence, the timeline (its extent, whole,
+the page's first window, one month) and the network; then, in chromium, the page's load, the headline question,
+the timeline and the network as the page draws them.  Prints one line per route (median of 5, max).
 This is not the bench corpus (bench/corpus.py, whose build takes long on this machine): it has the
 same shape per article, with the seeds' texts.
 """
@@ -99,7 +100,9 @@ def main() -> int:
                                 ("headline question", "/queries/who-raised-the-issue-with?actor=Putin&format=json"),
                                 ("entity suggestions", "/entities?q=merk"),
                                 ("evidence of one claim", f"/evidence?claim={claim}"),
+                                ("timeline extent", "/timeline-extent"),
                                 ("timeline, all (capped at 2,000)", "/timeline"),
+                                ("timeline, the page's first window", "/timeline?from=2017-04-14&to=2017-07-14"),
                                 ("timeline, one month", "/timeline?from=2017-05&to=2017-05"),
                                 ("network", "/network")]:
                 result = timed(c, path)
@@ -122,6 +125,13 @@ def main() -> int:
             t2 = time.perf_counter()
             rows = page.locator("table.results tbody tr").count()
             print(f"in chromium: headline question, {rows} rows drawn (or its error shown), {1000 * (t2 - t1):.0f} ms")
+            page.click("button[data-tab=timeline]")
+            page.wait_for_selector("#timeline-view[data-items], #timeline .error", timeout=(TIMEOUT + 30) * 1000)
+            t3 = time.perf_counter()
+            print(f"in chromium: timeline drawn, {page.get_attribute('#timeline-view', 'data-items')} items "
+                  f"({page.get_attribute('#timeline-view', 'data-from')} to {page.get_attribute('#timeline-view', 'data-to')}), "
+                  f"{1000 * (t3 - t2):.0f} ms")
+            t2 = t3
             page.click("button[data-tab=network]")
             page.wait_for_selector("#network-view[data-edges], #network .error", timeout=(TIMEOUT + 30) * 1000)
             print(f"in chromium: network drawn, {page.get_attribute('#network-view', 'data-edges')} edges, "

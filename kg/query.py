@@ -1,8 +1,9 @@
 """Canned queries: ``queries/<slug>.rq`` with a grlc-style header, run on pyoxigraph.
 
-Parameters are the query's ``?_name`` variables.  Values are bound by
-substitution (SPARQL SEP-0007, pyoxigraph's ``substitutions``), never spliced
-into the query text.  An entity parameter (``actor``, ``entity``, ``speaker``…)
+Parameters are the query's ``?_name`` variables.  Values are bound as SEP-0007
+substitution binds them, but on the text (``inline``): pyoxigraph's serialisation
+of a term it parsed replaces the variable, never the user's text, so that
+Oxigraph's planner sees the constant.  An entity parameter (``actor``, ``entity``, ``speaker``…)
 accepts a registry id or any label or alias; ``claim`` takes ``ARTICLE/CLAIM-ID``.
 """
 
@@ -188,12 +189,18 @@ def entity_index(store: ox.Store) -> tuple[dict[str, str], dict[str, str]]:
     """Entity ids -> IRI, and lower-cased labels and aliases -> IRI."""
     ids, names = {}, {}
     prefix = iris.base() + "entity/"
-    for q in store.quads_for_pattern(None, ox.NamedNode(IDENTIFIER), None, None):
+    # the registry mints its ids in the entities graph only; every claim has one too (tens of thousands on a
+    # large store, seconds to read), so that graph is read first, and the whole store only when it is
+    # missing (a dump of one graph, e.g. kg-inferred.ttl, loaded into the default graph)
+    identifier = ox.NamedNode(IDENTIFIER)
+    quads = list(store.quads_for_pattern(None, identifier, None, ox.NamedNode(str(iris.G.ENTITIES))))
+    for q in quads or store.quads_for_pattern(None, identifier, None, None):
         if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(prefix) and "/position/" not in q.subject.value:
             ids[q.object.value] = q.subject.value
+    entities = set(ids.values())
     for label in LABELS:
         for q in store.quads_for_pattern(None, ox.NamedNode(label), None, None):
-            if q.subject.value in ids.values():
+            if q.subject.value in entities:
                 names.setdefault(q.object.value.lower(), q.subject.value)
     return ids, names
 
@@ -250,11 +257,42 @@ def check_from(store: ox.Store, query: str, path: str = "the query") -> None:
 
 
 def run(store: ox.Store, query: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None):
-    subs = {ox.Variable("_" + k): v for k, v in (bindings or {}).items()}
     try:
-        return store.query(query, use_default_graph_as_union=True, substitutions=subs)
+        return store.query(inline(query, bindings or {}), use_default_graph_as_union=True)
     except SyntaxError as exc:
         raise KgError(f"query does not parse: {exc}") from None
+
+
+_CLAUSE_RE = re.compile(r"\b(SELECT|GROUP\s+BY|ORDER\s+BY)\b|\b(WHERE|HAVING|LIMIT|OFFSET|VALUES)\b|([{}])", re.I)
+
+
+def inline(query: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
+    """The query with each bound parameter ``?_name`` written as its term (SEP-0007's substitution,
+    done on the text): Oxigraph plans a query before it applies ``substitutions``, so with a substituted
+    actor a query starts from, e.g., every claim with a factuality instead of the actor's few, and is
+    slower by a factor of the corpus's size.  The term is pyoxigraph's own serialization of a term it
+    parsed (an IRI it validated, a literal it escapes), never the user's text.  In ``SELECT``,
+    ``GROUP BY`` and ``ORDER BY`` the parameter is dropped: its column is never shown, and a constant
+    neither groups nor orders."""
+    if not bindings:
+        return query
+    from .turtle import mask
+    masked = mask(query)
+    var_re = re.compile(r"[?$]_(" + "|".join(re.escape(n) for n in bindings) + r")(?![A-Za-z0-9_])")
+    marks = sorted([(m.start(), 0, m) for m in _CLAUSE_RE.finditer(masked)]
+                   + [(m.start(), 1, m) for m in var_re.finditer(masked)], key=lambda t: t[0])
+    out, last, clause = [], 0, None
+    for pos, is_var, m in marks:
+        if not is_var:
+            if m.group(1):
+                clause = re.sub(r"\s+", " ", m.group(1).upper())
+            elif m.group(2) or m.group(3) == "{" or (m.group(3) == "}" and clause != "SELECT"):
+                clause = None
+            continue
+        out += [query[last:pos], "" if clause else str(bindings[m.group(1)])]
+        last = m.end()
+    out.append(query[last:])
+    return "".join(out)
 
 
 def bind_params(cq: CannedQuery, store: ox.Store | None, given: dict[str, str], index=None) -> dict[str, ox.NamedNode | ox.Literal]:

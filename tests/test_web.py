@@ -172,6 +172,11 @@ def test_timeline_shows_every_dated_claim_as_span_or_point(visit, store):
     visit.page.click("button[data-tab=timeline]")
     visit.page.wait_for_selector("#timeline-view[data-items]")
     assert int(visit.page.get_attribute("#timeline-view", "data-items")) == len(rows) == 26
+    # the page asks for the visible range only: the seeds' 26 fit, so it opens on their whole extent
+    asked = [u for u in visit.requests if "/timeline?" in u]
+    assert asked and all("from=" in u and "to=" in u for u in asked), visit.requests
+    assert (visit.page.get_attribute("#timeline-view", "data-from"),
+            visit.page.get_attribute("#timeline-view", "data-to")) == ("2016-01-01", "2017-07-14")
     assert visit.page.locator("#timeline-view .vis-item.vis-range").count() == len(rows) - days
     assert visit.page.locator("#timeline-view .vis-item.vis-point").count() == days
     items = "#timeline-view .vis-item:is(.vis-range, .vis-point)"
@@ -180,6 +185,20 @@ def test_timeline_shows_every_dated_claim_as_span_or_point(visit, store):
     assert inferred and stated and inferred + stated == len(rows)
     visit.page.locator("#timeline-view .vis-item.vis-range").first.click()
     visit.page.wait_for_selector("#evidence .article-text")
+
+
+def test_timeline_asks_again_for_the_range_it_is_panned_to(visit):
+    visit.page.click("button[data-tab=timeline]")
+    visit.page.wait_for_selector("#timeline-view[data-items='26']")
+    # pan and zoom to July 2017 twice in quick succession: the page asks for the last range only (debounced)
+    visit.page.evaluate("() => { window.hrkgTimeline.setWindow('2017-06-01', '2017-06-30', { animation: false });"
+                        " window.hrkgTimeline.setWindow('2017-07-01', '2017-07-31', { animation: false }); }")
+    visit.page.wait_for_selector("#timeline-view[data-from='2017-07-01'][data-to='2017-07-31']")
+    asked = [u for u in visit.requests if "/timeline?" in u]
+    assert asked[-1].endswith("/timeline?from=2017-07-01&to=2017-07-31"), asked
+    assert not any("from=2017-06-01" in u for u in asked), asked
+    shown = int(visit.page.get_attribute("#timeline-view", "data-items"))
+    assert 0 < shown < 26  # July 2017 (and the claims dated 2017 as a whole), not the whole timeline
 
 
 def test_network_draws_speech_acts_and_opens_their_evidence(visit, store):

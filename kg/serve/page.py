@@ -84,6 +84,9 @@ class Page:
     async def timeline(self, request: Request) -> Response:
         return await self.view(request, "timeline", ("from", "to"))
 
+    async def timeline_extent(self, request: Request) -> Response:
+        return await self.view(request, "timeline-extent", ())
+
     async def network(self, request: Request) -> Response:
         return await self.view(request, "network", ())
 
@@ -93,5 +96,6 @@ class Page:
                 Route("/entities", self.entities, methods=["GET"]),
                 Route("/evidence", self.evidence, methods=["GET"]),
                 Route("/timeline", self.timeline, methods=["GET"]),
+                Route("/timeline-extent", self.timeline_extent, methods=["GET"]),
                 Route("/network", self.network, methods=["GET"]),
                 Mount("/static", app=StaticFiles(directory=STATIC), name="static")]

@@ -1,4 +1,4 @@
-"""The web page's data, run in a query worker: fixed SPARQL with the request's values bound, never spliced.
+"""The web page's data, run in a query worker: fixed SPARQL, the request's values bound as terms (query.inline).
 
 Each function takes the store and the job's parameters and returns a JSON-ready
 value; ``answer`` wraps it as a worker answer.  Offsets are Unicode code points
@@ -12,6 +12,7 @@ import json
 import pyoxigraph as ox
 
 from .. import iris
+from ..query import inline
 
 PREFIXES = """PREFIX hrr: <https://hrkg.example.org/ontology/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -66,47 +67,89 @@ SELECT DISTINCT ?_claim ?start ?end ?exact WHERE {
   ?qs oa:exact ?exact .
 } ORDER BY ?start ?end"""
 
-# at most 50 other accounts (a much-reported occasion would otherwise list thousands)
-ACCOUNTS = PREFIXES + """
-SELECT ?_claim ?occasion ?occasionLabel ?other ?article ?title ?description ?factuality
-       (GROUP_CONCAT(DISTINCT ?exact; separator=" … ") AS ?quote) WHERE {
-  { SELECT ?_claim ?occasion ?other WHERE {
-      ?_claim hrr:accountOf ?occasion . ?other hrr:accountOf ?occasion . FILTER(?other != ?_claim)
-    } ORDER BY ?other LIMIT 50 }
-  OPTIONAL { ?occasion rdfs:label ?occasionLabel }
-  ?other hrr:statedIn ?a . ?a dcterms:identifier ?article .
-  OPTIONAL { ?a dcterms:title ?title }
-  OPTIONAL { ?other hrr:description ?description }
-  OPTIONAL { ?other hrr:factuality/skos:prefLabel ?factuality }
-  OPTIONAL { ?other hrr:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?exact }
-} GROUP BY ?_claim ?occasion ?occasionLabel ?other ?article ?title ?description ?factuality ORDER BY ?article ?other"""
+# at most 50 other accounts (a much-reported occasion would otherwise list thousands): first the accounts,
+# then their details with the accounts written in as a VALUES block inside every part (Oxigraph computes the
+# inside of an OPTIONAL on its own before joining it; without the block it would read every claim's title)
+OTHERS = PREFIXES + """
+SELECT ?_claim ?occasion ?other WHERE {
+  ?_claim hrr:accountOf ?occasion . ?other hrr:accountOf ?occasion . FILTER(?other != ?_claim)
+} ORDER BY ?other LIMIT 50"""
 
+ACCOUNTS = PREFIXES + """
+SELECT ?occasion ?occasionLabel ?other ?article ?title ?description ?factuality
+       (GROUP_CONCAT(DISTINCT ?exact; separator=" … ") AS ?quote) WHERE {
+  VALUES (?occasion ?other) { OTHERS }
+  OPTIONAL { VALUES ?occasion { OCCASIONS } ?occasion rdfs:label ?occasionLabel }
+  ?other hrr:statedIn ?a . ?a dcterms:identifier ?article .
+  OPTIONAL { VALUES ?other { CLAIMS } ?other hrr:statedIn ?a . ?a dcterms:title ?title }
+  OPTIONAL { VALUES ?other { CLAIMS } ?other hrr:description ?description }
+  OPTIONAL { VALUES ?other { CLAIMS } ?other hrr:factuality/skos:prefLabel ?factuality }
+  OPTIONAL { VALUES ?other { CLAIMS } ?other hrr:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?exact }
+} GROUP BY ?occasion ?occasionLabel ?other ?article ?title ?description ?factuality ORDER BY ?article ?other"""
+
+
+def accounts_of(store: ox.Store, claim: ox.NamedNode) -> list[dict[str, str]]:
+    """The other accounts of the claim's occasion, as ``ACCOUNTS`` gives them (terms written by pyoxigraph)."""
+    others = [(ox.NamedNode(r["occasion"]), ox.NamedNode(r["other"])) for r in _rows(store, OTHERS, claim=claim)]
+    if not others:
+        return []
+    text = (ACCOUNTS.replace("OTHERS", " ".join(f"({o} {c})" for o, c in others))
+            .replace("OCCASIONS", " ".join(sorted({str(o) for o, _ in others})))
+            .replace("CLAIMS", " ".join(str(c) for _, c in others)))
+    return _rows(store, text)
+
+
+# the dated claims whose date (a year, a month or a day) overlaps [from, to]: "2017" and "2017-05" overlap a
+# range from 2017-05-10; at most 2,000, in date order.  Then their details, with the claims written in as a
+# VALUES block inside every OPTIONAL (Oxigraph computes an OPTIONAL's inside on its own before joining it:
+# without the block, each would read every claim of the dataset).
 TIMELINE = PREFIXES + """
-SELECT ?_from ?_to ?claim ?date ?precision ?basis ?note ?class ?factuality ?description ?article WHERE {
-  ?claim hrr:date ?date ; hrr:statedIn/dcterms:identifier ?article .
-  OPTIONAL { ?claim hrr:datePrecision ?precision }
-  OPTIONAL { ?claim hrr:dateBasis ?basis }
-  OPTIONAL { ?claim hrr:dateNote ?note }
-  OPTIONAL { ?claim hrr:factuality/skos:prefLabel ?factuality }
-  OPTIONAL { ?claim hrr:description ?description }
-  OPTIONAL { ?claim a ?cls . ?cls rdfs:subClassOf* hrr:Claim ; rdfs:label ?class .
-             FILTER NOT EXISTS { ?claim a ?narrower . ?narrower rdfs:subClassOf+ ?cls . FILTER(?narrower != ?cls) } }
-  FILTER(STR(?date) >= ?_from && STR(?date) <= ?_to)
+SELECT ?_from ?_to ?claim ?date ?article WHERE {
+  ?claim hrr:date ?date . FILTER((STR(?date) >= ?_from || STRSTARTS(?_from, STR(?date))) && STR(?date) <= ?_to)
+  ?claim hrr:statedIn/dcterms:identifier ?article .
 } ORDER BY STR(?date) ?article ?claim LIMIT 2000"""
 
-# who urged / raised with / condemned / denied to whom: speech acts with a speaker and an addressee
+DETAILS = PREFIXES + """
+SELECT ?claim ?precision ?basis ?note ?class ?factuality ?description WHERE {
+  VALUES ?claim { CLAIMS }
+  OPTIONAL { VALUES ?claim { CLAIMS } ?claim hrr:datePrecision ?precision }
+  OPTIONAL { VALUES ?claim { CLAIMS } ?claim hrr:dateBasis ?basis }
+  OPTIONAL { VALUES ?claim { CLAIMS } ?claim hrr:dateNote ?note }
+  OPTIONAL { VALUES ?claim { CLAIMS } ?claim hrr:factuality/skos:prefLabel ?factuality }
+  OPTIONAL { VALUES ?claim { CLAIMS } ?claim hrr:description ?description }
+  OPTIONAL { VALUES ?claim { CLAIMS } ?claim a ?cls . ?cls rdfs:subClassOf* hrr:Claim ; rdfs:label ?class .
+             FILTER NOT EXISTS { ?claim a ?narrower . ?narrower rdfs:subClassOf+ ?cls . FILTER(?narrower != ?cls) } }
+}"""
+
+# the timeline's extent, so that the page can ask for a window of it
+EXTENT = PREFIXES + """
+SELECT (MIN(STR(?date)) AS ?first) (MAX(STR(?date)) AS ?last) (COUNT(DISTINCT ?claim) AS ?claims) WHERE {
+  ?claim hrr:date ?date ; hrr:statedIn ?article .
+}"""
+
+# who urged / raised with / condemned / denied to whom: speech acts with a speaker and an addressee, at most
+# 5,000 (on a larger store, the first 5,000 in the store's index order: the same ones on every call); then their labels, with the acts and actors written in as VALUES blocks inside every OPTIONAL (as
+# for the timeline: an OPTIONAL's inside is computed on its own, over the whole dataset without them)
 NETWORK = PREFIXES + """
-SELECT ?act ?kind ?speaker ?speakerLabel ?addressee ?addresseeLabel ?factuality ?description WHERE {
+SELECT ?act ?kind ?speaker ?addressee WHERE {
   VALUES (?cls ?kind) { (hrr:Appeal "urged") (hrr:RaisingOfIssue "raised with") (hrr:Condemnation "condemned")
                         (hrr:Denial "denied to") }
   ?act a ?cls ; hrr:speaker ?speaker ; hrr:addressee ?addressee .
   FILTER NOT EXISTS { VALUES ?other { hrr:Appeal hrr:RaisingOfIssue hrr:Condemnation hrr:Denial }
                       ?act a ?other . ?other rdfs:subClassOf+ ?cls }
-  OPTIONAL { ?speaker rdfs:label ?speakerLabel }
-  OPTIONAL { ?addressee rdfs:label ?addresseeLabel }
-  OPTIONAL { ?act hrr:factuality/skos:prefLabel ?factuality }
-  OPTIONAL { ?act hrr:description ?description }
-} ORDER BY ?speaker ?addressee ?act LIMIT 5000"""
+} LIMIT 5000"""  # no ORDER BY: sorting every speech act of a large store costs seconds; the rows are sorted below
+
+NETWORK_CAP = 5000
+
+LABELS = PREFIXES + """
+SELECT ?node ?label WHERE { VALUES ?node { NODES } ?node rdfs:label ?label }"""
+
+ACTS = PREFIXES + """
+SELECT ?act ?factuality ?description WHERE {
+  VALUES ?act { ACTS }
+  OPTIONAL { VALUES ?act { ACTS } ?act hrr:factuality/skos:prefLabel ?factuality }
+  OPTIONAL { VALUES ?act { ACTS } ?act hrr:description ?description }
+}"""
 
 
 class NotFound(Exception):
@@ -114,8 +157,8 @@ class NotFound(Exception):
 
 
 def _rows(store: ox.Store, query: str, **bound) -> list[dict[str, str]]:
-    subs = {ox.Variable("_" + k): v for k, v in bound.items()}
-    res = store.query(query, use_default_graph_as_union=True, substitutions=subs)
+    # the values written into the text as terms (kg.query.inline): Oxigraph plans before substitutions apply
+    res = store.query(inline(query, bound), use_default_graph_as_union=True)
     names = [v.value for v in res.variables if not v.value.startswith("_")]
     return [{n: s[n].value for n in names if s[n] is not None} for s in res]
 
@@ -147,7 +190,7 @@ def evidence(store: ox.Store, params: dict) -> dict:
     art = _rows(store, ARTICLE, article=ox.NamedNode(first["article"]))
     article = {"iri": first["article"], **(art[0] if art else {})}
     spans = [{"start": int(s["start"]), "end": int(s["end"]), "exact": s["exact"]} for s in _rows(store, SPANS, claim=claim)]
-    accounts = _rows(store, ACCOUNTS, claim=claim)
+    accounts = accounts_of(store, claim)
     return {"claim": claim.value, "description": first.get("description", ""), "factuality": first.get("factuality", ""),
             "class": first.get("class", ""),
             "accordingTo": [{"iri": k, "label": v} for k, v in sorted(according.items())],
@@ -156,30 +199,56 @@ def evidence(store: ox.Store, params: dict) -> dict:
 
 def timeline(store: ox.Store, params: dict) -> list[dict]:
     lo, hi = (params.get("from") or "0000")[:10], (params.get("to") or "9999")[:10] + "\uffff"
-    out = []
-    for r in _rows(store, TIMELINE, **{"from": ox.Literal(lo), "to": ox.Literal(hi)}):
+    dated = _rows(store, TIMELINE, **{"from": ox.Literal(lo), "to": ox.Literal(hi)})
+    details: dict[str, dict] = {}
+    if dated:
+        claims = " ".join(sorted({str(ox.NamedNode(r["claim"])) for r in dated}))
+        for d in _rows(store, DETAILS.replace("CLAIMS", claims)):
+            details.setdefault(d["claim"], d)  # a claim of two most specific classes appears once
+    out, seen = [], set()
+    for r in dated:
+        if r["claim"] in seen:
+            continue
+        seen.add(r["claim"])
+        r = {**r, **details.get(r["claim"], {})}
         r["precision"] = r.get("precision", "").rsplit("/", 1)[-1]
         r["basis"] = r.get("basis", "").rsplit("/", 1)[-1]
         out.append(r)
-    # a claim of two most specific classes appears once
-    seen, unique = set(), []
-    for r in out:
-        if r["claim"] not in seen:
-            seen.add(r["claim"])
-            unique.append(r)
-    return unique
+    return out
 
 
 def network(store: ox.Store, params: dict) -> dict:
-    rows = _rows(store, NETWORK)
-    nodes: dict[str, str] = {}
-    for r in rows:
-        nodes.setdefault(r["speaker"], r.get("speakerLabel", r["speaker"]))
-        nodes.setdefault(r["addressee"], r.get("addresseeLabel", r["addressee"]))
-    return {"nodes": [{"iri": k, "label": v} for k, v in sorted(nodes.items())], "edges": rows}
+    edges = sorted(_rows(store, NETWORK), key=lambda e: (e["speaker"], e["addressee"], e["act"]))
+    if not edges:
+        return {"nodes": [], "edges": []}
+    actors = sorted({r["speaker"] for r in edges} | {r["addressee"] for r in edges})
+    labels: dict[str, str] = {}
+    for r in _rows(store, LABELS.replace("NODES", " ".join(str(ox.NamedNode(a)) for a in actors))):
+        labels.setdefault(r["node"], r["label"])
+    acts: dict[str, dict] = {}
+    for r in _rows(store, ACTS.replace("ACTS", " ".join(sorted({str(ox.NamedNode(e["act"])) for e in edges})))):
+        acts.setdefault(r["act"], r)
+    rows = []
+    for e in edges:
+        r = {"act": e["act"], "kind": e["kind"], "speaker": e["speaker"]}
+        if e["speaker"] in labels:
+            r["speakerLabel"] = labels[e["speaker"]]
+        r["addressee"] = e["addressee"]
+        if e["addressee"] in labels:
+            r["addresseeLabel"] = labels[e["addressee"]]
+        r.update({k: v for k, v in acts.get(e["act"], {}).items() if k in ("factuality", "description")})
+        rows.append(r)
+    return {"nodes": [{"iri": a, "label": labels.get(a, a)} for a in actors], "edges": rows}
 
 
-VIEWS = {"entities": entities, "evidence": evidence, "timeline": timeline, "network": network}
+def timeline_extent(store: ox.Store, params: dict) -> dict:
+    """The first and last date of the timeline and how many dated claims it has."""
+    r = _rows(store, EXTENT)[0]
+    return {"first": r.get("first", ""), "last": r.get("last", ""), "claims": int(r.get("claims", "0"))}
+
+
+VIEWS = {"entities": entities, "evidence": evidence, "timeline": timeline, "timeline-extent": timeline_extent,
+         "network": network}
 
 
 def answer(store: ox.Store, job: dict) -> dict:
