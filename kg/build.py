@@ -307,13 +307,21 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
 
     # every graph's fragment: the shared graphs made now, the articles' read from the cache when needed
     whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov}
-    made = {str(n): publish.fragment(str(n), ox_triples(g)) for n, g in whole.items()}
+    made, graph_stats = {}, {}   # and each shared graph's share of void.ttl's statistics (the articles' are cached)
+
+    def shared(name: str, g: Graph) -> None:
+        triples = ox_triples(g)
+        made[name], graph_stats[name] = publish.fragment(name, triples), void.graph_stats(triples)
+
+    for n, g in whole.items():
+        shared(str(n), g)
     if inferred:
         made[str(iris.G.INFERRED)] = publish.fragment(str(iris.G.INFERRED), inferred)
     for name, g in additions.items():
         if len(g):
-            made[str(iris.G.addition(name))] = publish.fragment(str(iris.G.addition(name)), ox_triples(g))
+            shared(str(iris.G.addition(name)), g)
     articles = {str(iris.G.article(m.key)): m for m in ordered}
+    graph_stats |= {n: m.stats for n, m in articles.items()}
     digests = {n: f.digest for n, f in made.items()} | {n: m.digest for n, m in articles.items()}
 
     def fragment_of(name: str) -> publish.Fragment:
@@ -336,8 +344,10 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     try:
         staging = tx.staging(out)
         store_state = oxstore.update(out, digests, fragment_of, tx)
-        # the partitions, counted in what was just stored (the generation the commit will switch to)
-        stats = void.statistics(ox.Store.read_only(str(oxstore.staged(out, tx))))
+        # the partitions, added up from each graph's; counted in what was just stored (the generation
+        # the commit will switch to) only should the graphs break what adding up rests on
+        stats = void.statistics(graph_stats, lambda: void.statistics_of_store(
+            ox.Store.read_only(str(oxstore.staged(out, tx)))))
         clock.lap("store")
         written = publish.assemble(out, fragments, str(iris.G.INFERRED), staging)
         written[publish.Dump.CONTEXT] = publish.write_small(out, publish.Dump.CONTEXT, publish.context_bytes(), staging)

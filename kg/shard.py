@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from . import cache as cachemod, infer, iris, load, map as mapper, provenance, publish, validate
+from . import cache as cachemod, infer, iris, load, map as mapper, provenance, publish, validate, void
 from .errors import InconsistencyError, InputError, InputErrors, KgError
 from .model import Entity
 from .store import Store, ox_triples
@@ -108,6 +108,7 @@ class ArticleMeta:
     inferred_own: list[str]               # N-Triples lines about the article's own resources
     inferred_shared: list[str]            # N-Triples lines about anything else
     digest: str = ""                      # the cache key
+    stats: dict = field(default_factory=dict)   # the article graph's share of void.ttl (void.graph_stats)
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -245,7 +246,7 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
         key, art.file, art.sha256, art.annotation_sha256, art.curator, art.annotated_on,
         dict(sorted(Counter(c.type for c in art.claims).items())), frag.triples,
         {e: ctx.entity_digests[e] for e in refs}, [r.as_dict() for r in results],
-        sorted(own), sorted(shared), first_key(ctx, key),
+        sorted(own), sorted(shared), first_key(ctx, key), void.graph_stats(g_ox, art_iri),
     )
     ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, ctx.src.annotations[key][1])), frag.parts())
     return meta
