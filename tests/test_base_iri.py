@@ -198,7 +198,11 @@ def test_kg_serve_resolves_the_new_iris(other):
         assert f"{NEW}article/002/claim/trump-raising-with-putin-unknown" in csv
         ev = c.get("/evidence", params={"claim": f"{NEW}article/000/claim/merkel-raised-issue"})
         assert ev.status_code == 200 and "Merkel" in ev.text
-        assert '<meta name="hrkg-dataset" content="https://w3id.org/">' in c.get("/", headers={"Accept": "text/html"}).text
+        page = c.get("/", headers={"Accept": "text/html"}).text
+        assert '<meta name="hrkg-dataset" content="https://w3id.org/">' in page
+        assert f'<meta name="hrkg-base" content="{NEW}">' in page   # the editor's entity:/article: prefixes, short names
+        editor = c.get("/static/editor.js").text
+        assert "hrkg.example.org" not in editor and "chechnya-2017" not in c.get("/static/dom.js").text
     finally:
         assert s.stop() == 0
 

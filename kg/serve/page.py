@@ -17,6 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .. import iris
+
 
 STATIC = Path(__file__).parent / "static"
 
@@ -59,7 +61,8 @@ class Page:
         self.server = server
 
     async def index(self, request: Request) -> Response:
-        return self.server.html("page.html", title="hrkg", dataset=self.server.served_root())
+        return self.server.html("page.html", title="hrkg", dataset=self.server.served_root(),
+                                base=self.server.dataset_base(), ontology=iris.ONTOLOGY)
 
     async def view(self, request: Request, view: str, allowed: tuple[str, ...]) -> Response:
         params = {k: request.query_params[k] for k in allowed if k in request.query_params}

@@ -19,16 +19,19 @@ export function el(tag, attrs = {}, ...children) {
 
 const meta = (name) => document.querySelector(`meta[name="${name}"]`).content;
 export const ROOT = meta("hrkg-root");        // where the linked-data pages are (--base-url)
-export const DATASET = meta("hrkg-dataset");  // the IRIs the dataset mints
+export const DATASET = meta("hrkg-dataset");  // the scheme and host of the IRIs the dataset mints
+export const BASE = meta("hrkg-base");        // the dataset's base (seeds/dataset.yaml `base:`)
+export const ONTOLOGY = meta("hrkg-ontology"); // the ontology's namespace (hrr:)
 
 /** A dataset IRI as its linked-data page on this server (others unchanged). */
 export function local(iri) {
   return iri.startsWith(DATASET) ? ROOT + iri.slice(DATASET.length) : iri;
 }
 
-/** A short name for an IRI: the part after the dataset's base, else the IRI. */
+/** A short name for an IRI: the part after the dataset's base (else after its host), else the IRI. */
 export function short(iri) {
-  return iri.startsWith(DATASET) ? iri.slice(DATASET.length).replace(/^chechnya-2017\//, "") : iri;
+  if (iri.startsWith(BASE)) return iri.slice(BASE.length);
+  return iri.startsWith(DATASET) ? iri.slice(DATASET.length) : iri;
 }
 
 /** Only http(s) links are made clickable (a data value like javascript:… stays text). */

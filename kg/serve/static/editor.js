@@ -1,9 +1,10 @@
 // The SPARQL editor: YASGUI (vendored), against this server's /sparql only.
-import { el, loadScript, loadStyle } from "./dom.js";
+import { BASE, ONTOLOGY, el, loadScript, loadStyle } from "./dom.js";
 
-const PREFIXES = `PREFIX hrr: <https://hrkg.example.org/ontology/>
-PREFIX entity: <https://hrkg.example.org/chechnya-2017/entity/>
-PREFIX article: <https://hrkg.example.org/chechnya-2017/article/>
+// the dataset's own namespaces come from the page (its base is configurable), never written out here
+const PREFIXES = `PREFIX hrr: <${ONTOLOGY}>
+PREFIX entity: <${BASE}entity/>
+PREFIX article: <${BASE}article/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX oa: <http://www.w3.org/ns/oa#>
