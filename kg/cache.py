@@ -24,6 +24,7 @@ the next build is then cold.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -109,8 +110,6 @@ def _read_header(fh) -> tuple[dict, bytes] | None:
 
 
 def decode(data: bytes) -> tuple[dict, dict[str, bytes]] | None:
-    import io
-
     fh = io.BytesIO(data)
     found = _read_header(fh)
     if found is None:

@@ -191,7 +191,7 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
 
 def _staged_sources(src: load.Sources, staged: dict[Path, Path]) -> load.Sources:
     """The seeds' sources with each target file read from where it is staged (names unchanged)."""
-    final = load.Sources.of(src.seeds, src.root)
+    final = src.copy()
     seeds = src.seeds
     for target, path in staged.items():
         rel = target.relative_to(seeds)

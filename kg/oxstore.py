@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Callable
 
 import pyoxigraph as ox
 
+from . import journal
 from .errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import journal, publish
+    from . import publish
 
 STORE = "store"
 _PREFIX = ".store-"
@@ -103,14 +104,14 @@ def _quads(nq: bytes):
 
 
 def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "publish.Fragment"],
-           tx: "journal.Transaction | None" = None) -> str:
+           tx: journal.Transaction) -> str:
     """Make ``OUT/store`` hold exactly the graphs ``digests`` names.
 
     Unchanged store: nothing is done.  A few graphs changed: the current
     generation is copied (a RocksDB checkpoint: hard links, no data copied), the
     changed graphs are replaced in the copy.  Many changed (or no usable current
-    store): a new generation is bulk-loaded.  With ``tx`` the switch to the new
-    generation is planned in that transaction; without, it is made at once.
+    store): a new generation is bulk-loaded.  The switch to the new generation
+    is planned in ``tx``, to happen when it commits.
     Returns what was done, for the summary.
     """
     cur = current(out)
@@ -141,10 +142,7 @@ def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "pub
     except BaseException:
         shutil.rmtree(gen, ignore_errors=True)
         raise
-    if tx is None:
-        switch(out, gen)
-    else:
-        tx.link(path(out), gen.name, [cur.name] if cur is not None else [], _PREFIX)
+    tx.link(path(out), gen.name, [cur.name] if cur is not None else [], _PREFIX)
     return f"updated ({len(changed) + len(removed)} graphs)" if incremental else "rewritten"
 
 
@@ -161,8 +159,6 @@ def staged(out: Path, tx: "journal.Transaction") -> Path:
 
 def switch(out: Path, gen: Path) -> None:
     """Make ``gen`` the current store (atomically); drop generations older than the previous one."""
-    from . import journal
-
     previous = current(out)
     journal.apply({"steps": [["link", str(path(out)), gen.name, [previous.name] if previous else [], _PREFIX]],
                    "dirs": []})
