@@ -18,7 +18,7 @@ from pathlib import Path
 
 import owlrl
 from owlrl.Namespaces import ERRNS
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.namespace import OWL, RDF, RDFS
 
 from . import iris
@@ -46,6 +46,15 @@ def reasoned_properties(ontology: Graph) -> set:
     for t in _PROPERTY_TYPES:
         props.update(ontology.subjects(RDF.type, t))
     return props
+
+
+def reasoner_triples(ontology, graphs, keep: set) -> set:
+    """:func:`reasoner_input` as a set of rdflib triples (no graph is built): the ontology's
+    triples (a graph or a list of them) and the data triples whose property is in ``keep``."""
+    out = set(ontology)
+    for graph in graphs:
+        out.update(t for t in graph if t[1] in keep)
+    return out
 
 
 def reasoner_input(ontology: Graph, graphs, keep: set | None = None) -> Graph:
@@ -104,9 +113,47 @@ _UNCHECKED = (OWL.AllDisjointClasses, OWL.AllDisjointProperties, OWL.propertyDis
 _XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
 
 
-def fast_supported(ontology: Graph) -> bool:
-    """True when every inconsistency the ontology can produce is one `clashes` detects."""
-    return not any((None, None, term) in ontology or (None, term, None) in ontology for term in _UNCHECKED)
+_UNCHECKED_SET = frozenset(_UNCHECKED)
+
+
+def fast_supported(ontology) -> bool:
+    """True when every inconsistency the ontology can produce is one `clashes` detects
+    (``ontology``: a graph, or a set of triples)."""
+    if isinstance(ontology, Graph):
+        return not any((None, None, term) in ontology or (None, term, None) in ontology for term in _UNCHECKED)
+    return not any(p in _UNCHECKED_SET or o in _UNCHECKED_SET for _, p, o in ontology)
+
+
+def _reasonable(triples) -> list:
+    """What ``reasonable`` derives from ``triples`` (input included), xsd:string literals made plain."""
+    import reasonable
+    r = reasonable.PyReasoner()
+    r.from_graph(triples if isinstance(triples, (list, Graph)) else list(triples))
+    out = []
+    for s, p, o in r.reason():
+        if isinstance(o, Literal) and o.datatype == _XSD_STRING:
+            o = Literal(str(o))
+        out.append((s, p, o))
+    return out
+
+
+def close(triples: set, which: Engine | None = None) -> set:
+    """The OWL 2 RL closure of a set of rdflib triples, as a new set (the input included); the
+    same closure as :func:`expand` gives of a graph of those triples, with no graph built on
+    the fast engine. An inconsistency raises :class:`InconsistencyError`."""
+    which = which or engine()
+    if which is Engine.REASONABLE and fast_supported(triples):
+        closed = set(_reasonable(triples))   # the reasoner's answer holds its input, but an
+        if not closed.issuperset(triples):    # explicit xsd:string literal comes back made plain
+            closed.update(triples)
+        errors = clashes(closed)
+        if errors:
+            raise InconsistencyError("OWL RL reasoning found the graph inconsistent:\n  " + "\n  ".join(errors))
+        return closed
+    g = Graph()
+    for t in triples:
+        g.add(t)
+    return set(expand(g, which))
 
 
 def expand_fast(g: Graph) -> Graph:
@@ -119,27 +166,36 @@ def expand_fast(g: Graph) -> Graph:
     between individuals declared ``owl:differentFrom``, as prp-fp yields for two
     factualities).  ``fast_supported`` guards that nothing else could clash.
     """
-    import reasonable
-    r = reasonable.PyReasoner()
-    r.from_graph(g)
-    for s, p, o in r.reason():
-        if isinstance(o, Literal) and o.datatype == _XSD_STRING:
-            o = Literal(str(o))
-        g.add((s, p, o))
+    for t in _reasonable(g):
+        g.add(t)
     errors = clashes(g)
     if errors:
         raise InconsistencyError("OWL RL reasoning found the graph inconsistent:\n  " + "\n  ".join(errors))
     return g
 
 
-def clashes(g: Graph) -> list[str]:
-    """The cax-dw and eq-diff1 inconsistencies of a closed graph, worded as owlrl words them."""
+def clashes(triples) -> list[str]:
+    """The cax-dw and eq-diff1 inconsistencies of a closed graph (or set of triples), worded as
+    owlrl words them."""
+    members: dict = {}
+    disjoint, same, different = [], [], set()
+    eq = str.__eq__   # rdflib's URIRef.__eq__ is Python code; the comparison of the IRIs is the same
+    a, dw, sa, df = str(RDF.type), str(OWL.disjointWith), str(OWL.sameAs), str(OWL.differentFrom)
+    for s, p, o in triples:
+        if eq(p, a):
+            members.setdefault(o, set()).add(s)
+        elif eq(p, dw):
+            disjoint.append((s, o))
+        elif eq(p, sa):
+            same.append((s, o))
+        elif eq(p, df):
+            different.add((s, o))
     errors = []
-    for c1, c2 in g.subject_objects(OWL.disjointWith):
-        for x in set(g.subjects(RDF.type, c1)) & set(g.subjects(RDF.type, c2)):
+    for c1, c2 in disjoint:
+        for x in members.get(c1, set()) & members.get(c2, set()):
             errors.append(f"Disjoint classes {c1} and {c2} have a common individual {x}")
-    for x, y in g.subject_objects(OWL.sameAs):
-        if x != y and ((x, OWL.differentFrom, y) in g or (y, OWL.differentFrom, x) in g):
+    for x, y in same:
+        if x != y and ((x, y) in different or (y, x) in different):
             errors.append(f"'sameAs' and 'differentFrom' cannot be used on the same subject-object pair: ({x}, {y})")
     return sorted(set(errors))
 
@@ -156,9 +212,9 @@ def closure(store: Store) -> tuple[Graph, set]:
     return expand(g), asserted
 
 
-def _keep(triple) -> bool:
+def _keep(triple, base: str | None = None) -> bool:
     s, p, o = triple
-    if not (isinstance(s, URIRef) and str(s).startswith(iris.base())):
+    if not (isinstance(s, URIRef) and str(s).startswith(base or iris.base())):
         return False
     if p == OWL.sameAs and s == o:
         return False
@@ -178,11 +234,123 @@ def _prepared_rules() -> tuple:
     return tuple(prepareQuery(text) for text in rules().values())
 
 
-def new_triples(closed: Graph, asserted) -> set:
-    """What the closure and the rules add about the dataset's own resources (``asserted`` left out)."""
-    out = {t for t in closed if t not in asserted and _keep(t)}
+def _predicates(algebra) -> set | None:
+    """The predicates a rule's patterns name, or None if one is a variable or a path (then the
+    rule needs the whole graph)."""
+    found: set = set()
+
+    def walk(node) -> bool:
+        if getattr(node, "name", None) == "BGP":
+            for _, p, _ in node["triples"]:
+                if not isinstance(p, URIRef):
+                    return False
+                found.add(p)
+        if isinstance(node, dict):
+            return all(walk(v) for k, v in node.items() if k != "template")
+        if isinstance(node, (list, tuple)):
+            return all(walk(v) for v in node)
+        return True
+
+    return found if walk(algebra) else None
+
+
+def _bgp_construct(algebra) -> tuple[list, list] | None:
+    """(patterns, template) of a rule that is a CONSTRUCT of one basic graph pattern with IRI
+    predicates and no blank node in its template; None for anything else."""
+    if getattr(algebra, "name", None) != "ConstructQuery" or algebra.get("datasetClause"):
+        return None
+    proj = algebra.get("p")
+    bgp = proj.get("p") if getattr(proj, "name", None) == "Project" else None
+    if getattr(bgp, "name", None) != "BGP":
+        return None
+    patterns, template = list(bgp["triples"]), list(algebra["template"])
+    if not all(isinstance(p, URIRef) for _, p, _ in patterns):
+        return None
+    if any(isinstance(term, BNode) for t in template for term in t):
+        return None
+    return patterns, template
+
+
+class _Index:
+    """Triples of the given predicates, looked up by predicate, by (predicate, subject) and by
+    (predicate, object)."""
+
+    def __init__(self, triples, predicates: set) -> None:
+        self.by_p: dict = {}
+        self.by_ps: dict = {}
+        self.by_po: dict = {}
+        for s, p, o in triples:
+            if p in predicates:
+                self.by_p.setdefault(p, []).append((s, o))
+                self.by_ps.setdefault((p, s), []).append(o)
+                self.by_po.setdefault((p, o), []).append(s)
+
+    def pairs(self, s, p, o) -> list:
+        """(subject, object) pairs matching the pattern (None: unbound)."""
+        if s is not None and o is not None:
+            return [(s, o)] if o in self.by_ps.get((p, s), ()) else []
+        if s is not None:
+            return [(s, x) for x in self.by_ps.get((p, s), ())]
+        if o is not None:
+            return [(x, o) for x in self.by_po.get((p, o), ())]
+        return self.by_p.get(p, [])
+
+
+def _construct(patterns: list, template: list, index: _Index) -> set:
+    """The answers of CONSTRUCT { template } WHERE { patterns } over ``index``: every solution
+    of the patterns (joined pattern by pattern, bound terms looked up), each template triple
+    instantiated where all its variables are bound."""
+    out: set = set()
+    rest = sorted(patterns, key=lambda t: len(index.by_p.get(t[1], ())))
+
+    def match(i: int, binding: dict) -> None:
+        if i == len(rest):
+            for t in template:
+                terms = tuple(binding.get(x) if isinstance(x, Variable) else x for x in t)
+                if None not in terms:   # rdflib keeps a literal subject too (the spec drops it): as the reference does
+                    out.add(terms)
+            return
+        s, p, o = rest[i]
+        s_val = binding.get(s) if isinstance(s, Variable) else s
+        o_val = binding.get(o) if isinstance(o, Variable) else o
+        for ts, to in index.pairs(s_val, p, o_val):
+            if s_val is None and o_val is None and s == o and ts != to:
+                continue   # ?x p ?x
+            b = dict(binding)
+            if s_val is None:
+                b[s] = ts
+            if o_val is None:
+                b[o] = to
+            match(i + 1, b)
+
+    match(0, {})
+    return out
+
+
+def new_triples(closed, asserted) -> set:
+    """What the closure and the rules add about the dataset's own resources (``asserted`` left out).
+
+    ``closed``: the closed graph, or the closure as a set of triples; the rules (basic graph
+    patterns) then run on a graph of only the triples whose predicate they name, which gives
+    exactly their answers on the whole closure."""
+    base = iris.base()
+    out = {t for t in closed if t not in asserted and _keep(t, base)}
+    plain = {} if isinstance(closed, Graph) or os.environ.get("KG_RULES") == "rdflib" else {
+        prepared: found for prepared in _prepared_rules() if (found := _bgp_construct(prepared.algebra))}
+    index = _Index(closed, {p for patterns, _ in plain.values() for _, p, _ in patterns}) if plain else None
     for prepared in _prepared_rules():
-        for t in closed.query(prepared):
+        if prepared in plain:   # evaluated here: rdflib's SPARQL engine took most of a small closure's time
+            out.update(t for t in _construct(*plain[prepared], index) if t not in asserted)
+            continue
+        if isinstance(closed, Graph):
+            g = closed
+        else:
+            preds = _predicates(prepared.algebra)
+            g = Graph()
+            for t in closed:
+                if preds is None or t[1] in preds:
+                    g.add(t)
+        for t in g.query(prepared):
             if t not in asserted:
                 out.add(t)
     return out

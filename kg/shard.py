@@ -25,7 +25,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 from . import cache as cachemod, infer, iris, load, map as mapper, provenance, publish, validate, void
 from .errors import InconsistencyError, InputError, InputErrors, KgError
 from .model import Entity
-from .store import Store, ox_triples
+from .store import Triples, Triplestore, ox_triples
 
 def entity_ns() -> str:
     """The registry's namespace under the dataset base in force."""
@@ -66,12 +66,14 @@ class Context:
     base_key: str                         # code, ontology, shapes, rules, checks, dataset description
     cache: cachemod.Cache
     reasoned: set = field(default_factory=set)
+    ontology_triples: list = field(default_factory=list)
     skeleton: Graph | None = None
     loader: load.ArticleLoader | None = None
     repaired: int = 0                     # articles whose cached fragments were damaged and made again
 
     def __post_init__(self) -> None:
         self.reasoned = infer.reasoned_properties(self.ontology)
+        self.ontology_triples = list(self.ontology)
         self.skeleton = skeleton(self.ontology)
         self.loader = load.ArticleLoader(self.src, self.entities)
 
@@ -193,7 +195,7 @@ class Parts:
 
     art: object
     name: URIRef
-    graph: Graph                  # the article's named graph
+    graph: Triples                # the article's named graph
     refs: list[str]               # the registry entries it names
     context: list                 # their triples and the registry-wide ones (rdflib triples, no duplicates)
     prov: Graph                   # its provenance
@@ -206,7 +208,7 @@ class Parts:
 def parts(ctx: Context, key: str) -> Parts:
     path, display = ctx.src.annotations[key]
     art = ctx.loader.load(path, display)
-    st = Store()
+    st = Triplestore()
     mapper.map_article(st, art)
     name = iris.G.article(key)
     g = st.graph(name)
@@ -232,10 +234,9 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
                                             iris.G.PROVENANCE: ox_triples(prov)}), tracer)
     results = [r for r in shacl.results + checks.results if owns(key, art.file, r.focus)]
 
-    closed = infer.reasoner_input(ctx.ontology, [g, context], ctx.reasoned)
-    asserted = set(closed) | set(g) | set(context) | set(prov)
-    infer.expand(closed)
-    new = infer.new_triples(closed, asserted)
+    given = infer.reasoner_triples(ctx.ontology_triples, [g, context], ctx.reasoned)
+    asserted = given | set(g) | set(context) | set(prov)
+    new = infer.new_triples(infer.close(given), asserted)
     own, shared = [], []
     art_iri = str(iris.article(key))
     for line in nt_lines(new):

@@ -72,6 +72,28 @@ class Store:
         return sum(len(self.graph(n)) for n in self.graph_names())
 
 
+class Triples(dict):
+    """A set of rdflib triples in insertion order, with the part of rdflib's ``Graph`` the
+    mapper uses (``add``), for an article's graph on the hot path: adding to and iterating
+    over an rdflib ``Graph`` costs several times more, and nothing there queries it."""
+
+    def add(self, triple) -> None:
+        self[triple] = None
+
+    def __iter__(self):
+        return iter(self.keys())
+
+
+class Triplestore:
+    """A :class:`Store` look-alike of :class:`Triples` (``graph(name)`` only)."""
+
+    def __init__(self) -> None:
+        self.graphs: dict = {}
+
+    def graph(self, name: URIRef) -> Triples:
+        return self.graphs.setdefault(name, Triples())
+
+
 # ---------------------------------------------------------------- rdflib <-> pyoxigraph
 
 def ox_term(term):
