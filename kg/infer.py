@@ -48,6 +48,22 @@ def reasoned_properties(ontology: Graph) -> set:
     return props
 
 
+_ANNOTATIONS = {RDFS.label, RDFS.comment, RDFS.isDefinedBy, RDFS.seeAlso}
+_SCHEMA = (str(RDF), str(RDFS), str(OWL))
+
+
+def axioms(ontology, keep: set) -> list:
+    """The ontology's triples a closure of an article's data can use: its RDF, RDFS and OWL
+    statements (annotations aside) and those of properties in ``keep``. Left out are the
+    labels, comments, definitions and SKOS/Dublin Core annotations of the ontology's own terms:
+    no OWL RL rule carries a triple about an ontology term over to a resource of the dataset
+    unless the two are made ``owl:sameAs``, which an article's data cannot do (its functional
+    properties take either the ontology's individuals or the dataset's resources, never both),
+    and only triples about the dataset's resources are kept. An article's inferences are
+    tested equal to owlrl's on the whole dataset with the whole ontology (tests/test_scale.py)."""
+    return [t for t in ontology if t[1] in keep or (str(t[1]).startswith(_SCHEMA) and t[1] not in _ANNOTATIONS)]
+
+
 def reasoner_triples(ontology, graphs, keep: set) -> set:
     """:func:`reasoner_input` as a set of rdflib triples (no graph is built): the ontology's
     triples (a graph or a list of them) and the data triples whose property is in ``keep``."""

@@ -66,14 +66,14 @@ class Context:
     base_key: str                         # code, ontology, shapes, rules, checks, dataset description
     cache: cachemod.Cache
     reasoned: set = field(default_factory=set)
-    ontology_triples: list = field(default_factory=list)
+    ontology_triples: list = field(default_factory=list)   # what of the ontology an article is reasoned with
     skeleton: Graph | None = None
     loader: load.ArticleLoader | None = None
     repaired: int = 0                     # articles whose cached fragments were damaged and made again
 
     def __post_init__(self) -> None:
         self.reasoned = infer.reasoned_properties(self.ontology)
-        self.ontology_triples = list(self.ontology)
+        self.ontology_triples = infer.axioms(self.ontology, self.reasoned)
         self.skeleton = skeleton(self.ontology)
         self.loader = load.ArticleLoader(self.src, self.entities)
 

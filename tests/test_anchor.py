@@ -9,6 +9,14 @@ from kg import anchor
 TEXT = "Trump’s Secretary\u00a0of State said “no”. Trump’s team said “yes”."
 
 
+def test_fold_maps_every_whitespace_character_and_nothing_else_to_a_space():
+    spaces = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    assert anchor.SPACES == spaces
+    assert anchor.fold(spaces) == " " * len(spaces)
+    others = "".join(chr(c) for c in range(0x3100) if not chr(c).isspace() and chr(c) not in anchor._FOLD)
+    assert anchor.fold(others) == others
+
+
 def test_fold_is_one_to_one():
     assert len(anchor.fold(TEXT)) == len(TEXT)
     assert anchor.fold("‘a’ “b” c\u00a0d\te") == "'a' \"b\" c d e"
