@@ -14,6 +14,7 @@ returned as *shared* inferences, which the whole-corpus step reasons over once.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,9 +206,27 @@ class Parts:
         return [self.graph, self.context, self.prov, ctx.skeleton]
 
 
-def parts(ctx: Context, key: str) -> Parts:
+STAGES: Counter | None = None   # CPU seconds of each stage of compute(), when a benchmark sets it (bench/stages.py)
+
+
+class _Laps:
+    """Adds the CPU time since the last lap to ``STAGES[stage]`` (nothing unless STAGES is set)."""
+
+    def __init__(self) -> None:
+        self.t = time.process_time() if STAGES is not None else 0.0
+
+    def __call__(self, stage: str) -> None:
+        if STAGES is not None:
+            now = time.process_time()
+            STAGES[stage] += now - self.t
+            self.t = now
+
+
+def parts(ctx: Context, key: str, lap: _Laps | None = None) -> Parts:
     path, display = ctx.src.annotations[key]
     art = ctx.loader.load(path, display)
+    if lap:
+        lap("load")
     st = Triplestore()
     mapper.map_article(st, art)
     name = iris.G.article(key)
@@ -223,16 +242,20 @@ def parts(ctx: Context, key: str) -> Parts:
 
 def compute(ctx: Context, key: str) -> ArticleMeta:
     """Run every per-article stage; the fragments go into the cache, the summary is returned."""
-    p = parts(ctx, key)
+    lap = _Laps()
+    p = parts(ctx, key, lap)
     art, name, g, refs, context, prov = p.art, p.name, p.graph, p.refs, p.context, p.prov
+    lap("map and provenance")
 
     tracer = validate.Tracer()
     tracer.add_article(art)
     shacl, _ = validate.shacl(p.validated(ctx), tracer)   # the union is never built as a graph
+    lap("SHACL")
     g_ox = ox_triples(g)   # converted once, for the checks' store and the fragments
     checks = validate.run_checks(_store_of({name: g_ox, iris.G.ENTITIES: ox_triples(context),
                                             iris.G.PROVENANCE: ox_triples(prov)}), tracer)
     results = [r for r in shacl.results + checks.results if owns(key, art.file, r.focus)]
+    lap("SPARQL checks")
 
     given = infer.reasoner_triples(ctx.ontology_triples, [g, context], ctx.reasoned)
     asserted = given | set(g) | set(context) | set(prov)
@@ -241,6 +264,7 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
     art_iri = str(iris.article(key))
     for line in nt_lines(new):
         (own if line.startswith((f"<{art_iri}>", f"<{art_iri}/")) else shared).append(line)
+    lap("OWL RL and rules")
 
     frag = publish.fragment(str(name), g_ox)
     meta = ArticleMeta(
@@ -249,7 +273,9 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
         {e: ctx.entity_digests[e] for e in refs}, [r.as_dict() for r in results],
         sorted(own), sorted(shared), first_key(ctx, key), void.graph_stats(g_ox, art_iri),
     )
+    lap("fragments")
     ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, ctx.src.annotations[key][1])), frag.parts())
+    lap("cache")
     return meta
 
 

@@ -1,0 +1,53 @@
+"""CPU time of each stage of one article's build (kg.shard.compute), on a generated corpus.
+
+    .venv/bin/python bench/corpus.py 100 --out /tmp/corpus-100
+    .venv/bin/python bench/stages.py /tmp/corpus-100 [--articles 40] [--code DIR]
+
+Runs the articles one after the other in this process (no pool, a fresh empty cache), after
+one article to warm up, and prints milliseconds of CPU (user + system, `time.process_time`)
+per article and stage. CPU time, unlike wall time, hardly moves with the machine's load.
+``--code DIR`` imports ``kg`` from another tree (e.g. an earlier commit's ``git archive``), whose
+stages are then timed as a total only if it has no ``kg.shard.STAGES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("seeds", type=Path)
+    p.add_argument("--articles", type=int, default=40)
+    p.add_argument("--code", type=Path, default=ROOT)
+    args = p.parse_args()
+    sys.path.insert(0, str(args.code.resolve()))
+    from kg import build, cache as cachemod, shard
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx, *_ = build._context(build.sources(args.seeds), cachemod.Cache(Path(tmp)))
+        shard.init(ctx)
+        keys = sorted(ctx.src.annotations)[: args.articles + 1]
+        shard.compute(ctx, keys[0])
+        staged = hasattr(shard, "STAGES")
+        shard.STAGES = Counter() if staged else None
+        t = time.process_time()
+        for key in keys[1:]:
+            shard.compute(ctx, key)
+        total = time.process_time() - t
+    n = len(keys) - 1
+    print(f"| stage | CPU ms / article | share |\n|---|---:|---:|")
+    for stage, sec in (shard.STAGES or {}).items():
+        print(f"| {stage} | {1000 * sec / n:.1f} | {100 * sec / total:.0f} % |")
+    print(f"| **total** ({n} articles) | {1000 * total / n:.1f} | |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
