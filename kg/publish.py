@@ -204,7 +204,7 @@ def jsonld_graph(graph: str, ordered: list[ox.Triple]) -> bytes:
             node.setdefault(compact(t.predicate.value), []).append(_json_value(t.object))
     for node in nodes.values():
         for key, values in node.items():
-            if isinstance(values, list):
+            if isinstance(values, list) and len(values) > 1:   # most are one value: nothing to sort
                 values.sort(key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
     obj = {"@id": compact(graph), "@graph": [nodes[s] for s in sorted(nodes)]}
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=None, separators=(",", ":")).encode()
