@@ -178,13 +178,20 @@ class Assessment:
     articles: list[shard.ArticleMeta]
     additions: dict[str, Graph]
     turtle: list
-    provenance: Graph
     report: validate.Report
     inferred: list | None          # None when the data does not conform or is inconsistent
     clashes: list[str]             # OWL RL inconsistencies, worded as owlrl words them
     rebuilt: int
     clock: "_Clock"
     tracer: validate.Tracer
+    _provenance: tuple[Graph, set] | None = None
+
+    def provenance(self) -> tuple[Graph, set]:
+        """The provenance graph and its common part (made only when needed: an assessment whose
+        whole-corpus results are cached, such as the seeds' that ``kg add`` subtracts, never needs it)."""
+        if self._provenance is None:
+            self._provenance = _provenance(self.ctx, self.articles, self.turtle)
+        return self._provenance
 
     def where(self, iri: str) -> str:
         """The seed file (and line, where known) that produced ``iri``."""
@@ -234,23 +241,20 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
     ordered = [metas[k] for k in keys if k in metas]
     clock.lap("articles")
 
-    prov = Graph()
-    provenance.describe_common(prov, ctx.meta, [m.curator for m in ordered], [(tf.name, tf.sha256) for tf in tfs],
-                               load.file_sha256(src.entity_files[0][0]), load.file_sha256(ONTOLOGY))
-    common_prov = set(prov)
-    for m in ordered:
-        provenance.describe_article(prov, m, ctx.meta.version)
     tracer = validate.Tracer()
     tracer.add_entities(ctx.entities.values())
     for tf in tfs:
         tracer.add_turtle(tf, additions[tf.name])
     key = _whole_key(ctx, src, ordered, tfs, clashes)
     known = ctx.cache.get(key)
+    prov_parts = None
     if known is not None:   # the same corpus as a build before: its whole-corpus results
         report, inferred, clashes = _whole_of_entry(*known)
         clock.lap("validate")
         clock.lap("infer")
     else:
+        prov_parts = _provenance(ctx, ordered, tfs)
+        prov, common_prov = prov_parts
         report = _validate(ctx, eg, prov, common_prov, additions, tracer, ordered)
         clock.lap("validate")
         inferred = None
@@ -263,7 +267,19 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
         ctx.cache.put(key, {"results": [r.as_dict() for r in report.results], "clashes": clashes,
                             "inferred": inferred is not None},
                       {"inferred": ox.serialize(inferred, format=ox.RdfFormat.N_TRIPLES) if inferred else b""})
-    return Assessment(ctx, eg, meta, ordered, additions, tfs, prov, report, inferred, clashes, len(todo), clock, tracer)
+    return Assessment(ctx, eg, meta, ordered, additions, tfs, report, inferred, clashes, len(todo), clock, tracer,
+                      prov_parts)
+
+
+def _provenance(ctx: shard.Context, ordered, tfs) -> tuple[Graph, set]:
+    """The provenance graph, and the part of it that describes no article."""
+    prov = Graph()
+    provenance.describe_common(prov, ctx.meta, [m.curator for m in ordered], [(tf.name, tf.sha256) for tf in tfs],
+                               load.file_sha256(ctx.src.entity_files[0][0]), load.file_sha256(ONTOLOGY))
+    common_prov = set(prov)
+    for m in ordered:
+        provenance.describe_article(prov, m, ctx.meta.version)
+    return prov, common_prov
 
 
 def _whole_key(ctx: shard.Context, src: load.Sources, ordered, tfs, clashes: list[str]) -> str:
@@ -288,21 +304,23 @@ def _whole_of_entry(meta: dict, parts: dict[str, bytes]) -> tuple[validate.Repor
 
 def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", display_root: str | None = None,
           jobs: int | None = None, cache_dir: Path | None = None, progress: Progress | None = None,
-          tx: journal.Transaction | None = None) -> Summary:
+          tx: journal.Transaction | None = None, assessed: Assessment | None = None) -> Summary:
     """Build the graph from the seeds into ``out``: validated, inferred, every dump and the store, atomically.
 
     The store and the dumps are staged, then switched in one journalled commit
     (:mod:`kg.journal`).  Given ``tx`` (``kg add``), they are staged into that
-    transaction and the caller commits it, together with the seed files.
+    transaction and the caller commits it, together with the seed files.  ``assessed`` is an
+    assessment of sources with the same content (``kg add``'s of its overlay), used instead of
+    assessing them again; it must have read the cache this build writes.
     """
     src = sources(seeds, display_root)
-    a = assess(src, cachemod.Cache(cache_dir if cache_dir is not None else out / CACHE_DIR), jobs, progress)
+    a = assessed or assess(src, cachemod.Cache(cache_dir if cache_dir is not None else out / CACHE_DIR), jobs, progress)
     if not a.report.conforms:
         raise NotConforming(validate.render(a.report, validate.ReportFormat.TEXT).rstrip())
     if a.clashes:
         raise InconsistencyError(a.clashes[0])
     ctx, eg, meta, ordered, additions, prov, inferred, clock = (
-        a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance, a.inferred, a.clock)
+        a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance()[0], a.inferred, a.clock)
     report = a.report
 
     # every graph's fragment: the shared graphs made now, the articles' read from the cache when needed
