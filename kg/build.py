@@ -13,6 +13,7 @@ build must equal.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -28,7 +29,7 @@ from rdflib import Graph
 from . import (
     cache as cachemod, infer, iris, journal, load, map as mapper, oxstore, provenance, publish, shard, turtle, validate, void,
 )
-from .errors import InconsistencyError, InputError, InputErrors, NotConforming, collect
+from .errors import InconsistencyError, InputError, InputErrors, KgError, NotConforming, collect
 from .model import Dataset
 from .registry import load_dataset_meta
 from .store import Store, ox_triples, rdflib_term
@@ -179,12 +180,21 @@ class Assessment:
     additions: dict[str, Graph]
     turtle: list
     report: validate.Report
-    inferred: list | None          # None when the data does not conform or is inconsistent
+    _inferred: list | bytes | None   # None when the data does not conform or is inconsistent; bytes: cached N-Triples
     clashes: list[str]             # OWL RL inconsistencies, worded as owlrl words them
     rebuilt: int
     clock: "_Clock"
     tracer: validate.Tracer
     _provenance: tuple[Graph, set] | None = None
+    pieces: bool = False           # whether the articles' own inferences are not in ``inferred`` but pieces of it
+
+    @property
+    def inferred(self) -> list | None:
+        """The inferred graph's triples that are not the articles' own pieces (parsed when first needed)."""
+        if isinstance(self._inferred, bytes):
+            self._inferred = [ox.Triple(q.subject, q.predicate, q.object)
+                              for q in ox.parse(self._inferred, format=ox.RdfFormat.N_TRIPLES)] if self._inferred else []
+        return self._inferred
 
     def provenance(self) -> tuple[Graph, set]:
         """The provenance graph and its common part (made only when needed: an assessment whose
@@ -249,7 +259,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
     known = ctx.cache.get(key)
     prov_parts = None
     if known is not None:   # the same corpus as a build before: its whole-corpus results
-        report, inferred, clashes = _whole_of_entry(*known)
+        report, inferred, clashes, pieces = _whole_of_entry(*known)
         clock.lap("validate")
         clock.lap("infer")
     else:
@@ -258,17 +268,18 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
         report = _validate(ctx, eg, prov, common_prov, additions, tracer, ordered)
         clock.lap("validate")
         inferred = None
+        pieces = not additions   # a curator addition may assert what an article infers: then one graph
         if report.conforms and not clashes:
             try:
-                inferred = _infer(ctx, eg, prov, additions, ordered)
+                inferred = _infer(ctx, eg, prov, additions, ordered, pieces)
             except InconsistencyError as exc:
                 clashes.append(str(exc))
         clock.lap("infer")
         ctx.cache.put(key, {"results": [r.as_dict() for r in report.results], "clashes": clashes,
-                            "inferred": inferred is not None},
+                            "inferred": inferred is not None, "pieces": pieces},
                       {"inferred": ox.serialize(inferred, format=ox.RdfFormat.N_TRIPLES) if inferred else b""})
     return Assessment(ctx, eg, meta, ordered, additions, tfs, report, inferred, clashes, len(todo), clock, tracer,
-                      prov_parts)
+                      prov_parts, pieces)
 
 
 def _provenance(ctx: shard.Context, ordered, tfs) -> tuple[Graph, set]:
@@ -294,12 +305,9 @@ def _whole_key(ctx: shard.Context, src: load.Sources, ordered, tfs, clashes: lis
         *clashes)
 
 
-def _whole_of_entry(meta: dict, parts: dict[str, bytes]) -> tuple[validate.Report, list | None, list[str]]:
+def _whole_of_entry(meta: dict, parts: dict[str, bytes]) -> tuple[validate.Report, bytes | None, list[str], bool]:
     report = validate.Report([validate.Result.of_dict(r) for r in meta["results"]])
-    inferred = None
-    if meta["inferred"]:
-        inferred = list(ox.parse(parts["inferred"], format=ox.RdfFormat.N_TRIPLES)) if parts["inferred"] else []
-    return report, inferred, list(meta["clashes"])
+    return report, parts["inferred"] if meta["inferred"] else None, list(meta["clashes"]), bool(meta.get("pieces"))
 
 
 def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", display_root: str | None = None,
@@ -333,8 +341,12 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
 
     for n, g in whole.items():
         shared(str(n), g)
-    if inferred:
-        made[str(iris.G.INFERRED)] = publish.fragment(str(iris.G.INFERRED), inferred)
+    inf = str(iris.G.INFERRED)
+    pieces = [p for p in (_inferred_piece(ctx, m) for m in ordered) if p] if a.pieces else []
+    if pieces:   # each article's own inferences serialised once, with the article; the rest made now
+        made[inf] = publish.merged(inf, pieces, inferred)
+    elif inferred:
+        made[inf] = publish.fragment(inf, inferred)
     for name, g in additions.items():
         if len(g):
             shared(str(iris.G.addition(name)), g)
@@ -361,7 +373,10 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         tx = journal.Transaction(out)
     try:
         staging = tx.staging(out)
-        store_state = oxstore.update(out, digests, fragment_of, tx)
+        for name, f in made.items():   # the lines the store is loaded from, for the next update's difference
+            if ctx.cache.meta(_lines_key(name, f.digest)) is None:
+                ctx.cache.put(_lines_key(name, f.digest), {"graph": name}, {"nq": f.nq})
+        store_state = oxstore.update(out, digests, fragment_of, tx, lambda name, d: _cached_lines(ctx.cache, name, d))
         # the partitions, added up from each graph's; counted in what was just stored (the generation
         # the commit will switch to) only should the graphs break what adding up rests on
         stats = void.statistics(graph_stats, lambda: void.statistics_of_store(
@@ -386,6 +401,32 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     rebuilt = a.rebuilt + ctx.repaired
     return Summary(out, len(ordered), claims, len(ctx.entities), counts, report, len(ordered) - rebuilt, rebuilt,
                    store_state, clock.laps)
+
+
+def _inferred_piece(ctx: shard.Context, m: shard.ArticleMeta) -> publish.Piece | None:
+    """An article's own inferences as a piece of the inferred graph, read from its cache entry
+    (repaired, as its fragment is, should the entry be damaged)."""
+    def parts() -> dict[str, bytes]:
+        entry = ctx.cache.get(m.digest)
+        if entry is None:
+            shard.fragment(ctx, m)   # computes the article again and stores it
+            entry = ctx.cache.get(m.digest)
+        if entry is None:
+            raise KgError(f"the build cache lost the entry of article {m.key} while building; build again")
+        return {k[len("inferred_"):]: v for k, v in entry[1].items() if k.startswith("inferred_")}
+    return publish.piece_of_lines(m.inferred_own, parts)
+
+
+def _lines_key(name: str, digest: str) -> str:
+    return cachemod.digest("graph-lines", name, digest)
+
+
+def _cached_lines(cache: cachemod.Cache, name: str, digest: str) -> bytes | None:
+    """A shared graph's N-Quads lines as a build before stored them, if the cache has them intact."""
+    entry = cache.get(_lines_key(name, digest))
+    if entry is None or entry[0].get("graph") != name or hashlib.sha256(entry[1].get("nq", b"")).hexdigest() != digest:
+        return None
+    return entry[1]["nq"]
 
 
 def _validate(ctx, eg, prov, common_prov, additions, tracer, ordered) -> validate.Report:
@@ -425,9 +466,10 @@ def _touched(ctx, additions: dict[str, Graph], ordered) -> dict:
     return out
 
 
-def _infer(ctx, eg, prov, additions, ordered) -> list:
-    """The inferred graph (as pyoxigraph triples): each article's own inferences, plus the closure of
-    the registry, the additions and what the articles let the reasoner conclude about shared resources."""
+def _infer(ctx, eg, prov, additions, ordered, pieces: bool = False) -> list:
+    """The inferred graph (as pyoxigraph triples): each article's own inferences (unless ``pieces``:
+    then they are cached pieces of it, see :func:`kg.publish.merged`), plus the closure of the
+    registry, the additions and what the articles let the reasoner conclude about shared resources."""
     shared = _parse_nt(sorted({line for m in ordered for line in m.inferred_shared}))
     closed = infer.reasoner_input(ctx.ontology, [eg, shared, *additions.values()], ctx.reasoned)
     asserted_input = set(closed)
@@ -438,6 +480,8 @@ def _infer(ctx, eg, prov, additions, ordered) -> list:
     whole = {t for t in infer.new_triples(closed, asserted_input) if t not in asserted}
     whole |= {t for t in shared if t not in asserted}
     triples = ox_triples(whole)
+    if pieces:
+        return triples
     own = "\n".join(line for m in ordered for line in m.inferred_own).encode()
     if own:
         added = {ox_triple for ox_triple in ox_triples(asserted)} if additions else set()
