@@ -404,16 +404,20 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
 
 
 def _inferred_piece(ctx: shard.Context, m: shard.ArticleMeta) -> publish.Piece | None:
-    """An article's own inferences as a piece of the inferred graph, read from its cache entry
-    (repaired, as its fragment is, should the entry be damaged)."""
+    """An article's own inferences as a piece of the inferred graph, from the cache entry its
+    computation wrote beside its fragments (computed again, as a damaged fragment is, if that
+    entry is damaged)."""
+    key = cachemod.digest("inferred-piece", m.digest)
+
     def parts() -> dict[str, bytes]:
-        entry = ctx.cache.get(m.digest)
+        entry = ctx.cache.get(key)
+        if entry is None or entry[0].get("article") != m.key:
+            shard.compute(ctx, m.key)
+            ctx.repaired += 1
+            entry = ctx.cache.get(key)
         if entry is None:
-            shard.fragment(ctx, m)   # computes the article again and stores it
-            entry = ctx.cache.get(m.digest)
-        if entry is None:
-            raise KgError(f"the build cache lost the entry of article {m.key} while building; build again")
-        return {k[len("inferred_"):]: v for k, v in entry[1].items() if k.startswith("inferred_")}
+            raise KgError(f"the build cache lost the inferences of article {m.key} while building; build again")
+        return entry[1]
     return publish.piece_of_lines(m.inferred_own, parts)
 
 

@@ -252,8 +252,8 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
         {e: ctx.entity_digests[e] for e in refs}, [r.as_dict() for r in results],
         own, sorted(shared), first_key(ctx, key), void.graph_stats(g_ox, art_iri),
     )
-    ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, ctx.src.annotations[key][1])),
-                  frag.parts() | {f"inferred_{k}": v for k, v in piece.items()})
+    ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, ctx.src.annotations[key][1])), frag.parts())
+    ctx.cache.put(cachemod.digest("inferred-piece", meta.digest), {"article": key}, piece)   # read apart from the fragments
     return meta
 
 

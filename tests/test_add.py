@@ -171,3 +171,20 @@ def test_kg_add_of_an_article_assesses_twice_patches_the_store_and_equals_a_clea
     assert _dumps(out) == _dumps(clean)
     assert _store(out) == _store(clean)
     _sums_describe_the_files(out)
+
+
+def test_a_damaged_inferred_piece_is_computed_again(tmp_path):
+    from conftest import copy_seeds
+    seeds = copy_seeds(tmp_path, ("000.yaml", "001.yaml"))
+    out = tmp_path / "out"
+    build.build(seeds, out, "seeds", jobs=1)
+    before = _dumps(out)
+    cache = cachemod.Cache(out / build.CACHE_DIR)
+    damaged = 0
+    for entry in (out / build.CACHE_DIR).rglob("*.entry"):
+        if (cache.meta(entry.stem) or {}).keys() == {"article"}:
+            entry.write_bytes(entry.read_bytes()[:-50])
+            damaged += 1
+    assert damaged == 2
+    again = build.build(seeds, out, "seeds", jobs=1)
+    assert again.rebuilt == 2 and _dumps(out) == before
