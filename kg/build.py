@@ -13,6 +13,7 @@ build must equal.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -28,7 +29,7 @@ from rdflib import Graph
 from . import (
     cache as cachemod, infer, iris, journal, load, map as mapper, oxstore, provenance, publish, shard, turtle, validate, void,
 )
-from .errors import InconsistencyError, InputError, InputErrors, NotConforming, collect
+from .errors import InconsistencyError, InputError, InputErrors, KgError, NotConforming, collect
 from .model import Dataset
 from .registry import load_dataset_meta
 from .store import Store, ox_triples, rdflib_term
@@ -178,13 +179,29 @@ class Assessment:
     articles: list[shard.ArticleMeta]
     additions: dict[str, Graph]
     turtle: list
-    provenance: Graph
     report: validate.Report
-    inferred: list | None          # None when the data does not conform or is inconsistent
+    _inferred: list | bytes | None   # None when the data does not conform or is inconsistent; bytes: cached N-Triples
     clashes: list[str]             # OWL RL inconsistencies, worded as owlrl words them
     rebuilt: int
     clock: "_Clock"
     tracer: validate.Tracer
+    _provenance: tuple[Graph, set] | None = None
+    pieces: bool = False           # whether the articles' own inferences are not in ``inferred`` but pieces of it
+
+    @property
+    def inferred(self) -> list | None:
+        """The inferred graph's triples that are not the articles' own pieces (parsed when first needed)."""
+        if isinstance(self._inferred, bytes):
+            self._inferred = [ox.Triple(q.subject, q.predicate, q.object)
+                              for q in ox.parse(self._inferred, format=ox.RdfFormat.N_TRIPLES)] if self._inferred else []
+        return self._inferred
+
+    def provenance(self) -> tuple[Graph, set]:
+        """The provenance graph and its common part (made only when needed: an assessment whose
+        whole-corpus results are cached, such as the seeds' that ``kg add`` subtracts, never needs it)."""
+        if self._provenance is None:
+            self._provenance = _provenance(self.ctx, self.articles, self.turtle)
+        return self._provenance
 
     def where(self, iri: str) -> str:
         """The seed file (and line, where known) that produced ``iri``."""
@@ -234,36 +251,46 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
     ordered = [metas[k] for k in keys if k in metas]
     clock.lap("articles")
 
-    prov = Graph()
-    provenance.describe_common(prov, ctx.meta, [m.curator for m in ordered], [(tf.name, tf.sha256) for tf in tfs],
-                               load.file_sha256(src.entity_files[0][0]), load.file_sha256(ONTOLOGY))
-    common_prov = set(prov)
-    for m in ordered:
-        provenance.describe_article(prov, m, ctx.meta.version)
     tracer = validate.Tracer()
     tracer.add_entities(ctx.entities.values())
     for tf in tfs:
         tracer.add_turtle(tf, additions[tf.name])
     key = _whole_key(ctx, src, ordered, tfs, clashes)
     known = ctx.cache.get(key)
+    prov_parts = None
     if known is not None:   # the same corpus as a build before: its whole-corpus results
-        report, inferred, clashes = _whole_of_entry(*known)
+        report, inferred, clashes, pieces = _whole_of_entry(*known)
         clock.lap("validate")
         clock.lap("infer")
     else:
+        prov_parts = _provenance(ctx, ordered, tfs)
+        prov, common_prov = prov_parts
         report = _validate(ctx, eg, prov, common_prov, additions, tracer, ordered)
         clock.lap("validate")
         inferred = None
+        pieces = not additions   # a curator addition may assert what an article infers: then one graph
         if report.conforms and not clashes:
             try:
-                inferred = _infer(ctx, eg, prov, additions, ordered)
+                inferred = _infer(ctx, eg, prov, additions, ordered, pieces)
             except InconsistencyError as exc:
                 clashes.append(str(exc))
         clock.lap("infer")
         ctx.cache.put(key, {"results": [r.as_dict() for r in report.results], "clashes": clashes,
-                            "inferred": inferred is not None},
+                            "inferred": inferred is not None, "pieces": pieces},
                       {"inferred": ox.serialize(inferred, format=ox.RdfFormat.N_TRIPLES) if inferred else b""})
-    return Assessment(ctx, eg, meta, ordered, additions, tfs, prov, report, inferred, clashes, len(todo), clock, tracer)
+    return Assessment(ctx, eg, meta, ordered, additions, tfs, report, inferred, clashes, len(todo), clock, tracer,
+                      prov_parts, pieces)
+
+
+def _provenance(ctx: shard.Context, ordered, tfs) -> tuple[Graph, set]:
+    """The provenance graph, and the part of it that describes no article."""
+    prov = Graph()
+    provenance.describe_common(prov, ctx.meta, [m.curator for m in ordered], [(tf.name, tf.sha256) for tf in tfs],
+                               load.file_sha256(ctx.src.entity_files[0][0]), load.file_sha256(ONTOLOGY))
+    common_prov = set(prov)
+    for m in ordered:
+        provenance.describe_article(prov, m, ctx.meta.version)
+    return prov, common_prov
 
 
 def _whole_key(ctx: shard.Context, src: load.Sources, ordered, tfs, clashes: list[str]) -> str:
@@ -278,31 +305,30 @@ def _whole_key(ctx: shard.Context, src: load.Sources, ordered, tfs, clashes: lis
         *clashes)
 
 
-def _whole_of_entry(meta: dict, parts: dict[str, bytes]) -> tuple[validate.Report, list | None, list[str]]:
+def _whole_of_entry(meta: dict, parts: dict[str, bytes]) -> tuple[validate.Report, bytes | None, list[str], bool]:
     report = validate.Report([validate.Result.of_dict(r) for r in meta["results"]])
-    inferred = None
-    if meta["inferred"]:
-        inferred = list(ox.parse(parts["inferred"], format=ox.RdfFormat.N_TRIPLES)) if parts["inferred"] else []
-    return report, inferred, list(meta["clashes"])
+    return report, parts["inferred"] if meta["inferred"] else None, list(meta["clashes"]), bool(meta.get("pieces"))
 
 
 def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", display_root: str | None = None,
           jobs: int | None = None, cache_dir: Path | None = None, progress: Progress | None = None,
-          tx: journal.Transaction | None = None) -> Summary:
+          tx: journal.Transaction | None = None, assessed: Assessment | None = None) -> Summary:
     """Build the graph from the seeds into ``out``: validated, inferred, every dump and the store, atomically.
 
     The store and the dumps are staged, then switched in one journalled commit
     (:mod:`kg.journal`).  Given ``tx`` (``kg add``), they are staged into that
-    transaction and the caller commits it, together with the seed files.
+    transaction and the caller commits it, together with the seed files.  ``assessed`` is an
+    assessment of sources with the same content (``kg add``'s of its overlay), used instead of
+    assessing them again; it must have read the cache this build writes.
     """
     src = sources(seeds, display_root)
-    a = assess(src, cachemod.Cache(cache_dir if cache_dir is not None else out / CACHE_DIR), jobs, progress)
+    a = assessed or assess(src, cachemod.Cache(cache_dir if cache_dir is not None else out / CACHE_DIR), jobs, progress)
     if not a.report.conforms:
         raise NotConforming(validate.render(a.report, validate.ReportFormat.TEXT).rstrip())
     if a.clashes:
         raise InconsistencyError(a.clashes[0])
     ctx, eg, meta, ordered, additions, prov, inferred, clock = (
-        a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance, a.inferred, a.clock)
+        a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance()[0], a.inferred, a.clock)
     report = a.report
 
     # every graph's fragment: the shared graphs made now, the articles' read from the cache when needed
@@ -315,8 +341,12 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
 
     for n, g in whole.items():
         shared(str(n), g)
-    if inferred:
-        made[str(iris.G.INFERRED)] = publish.fragment(str(iris.G.INFERRED), inferred)
+    inf = str(iris.G.INFERRED)
+    pieces = [p for p in (_inferred_piece(ctx, m) for m in ordered) if p] if a.pieces else []
+    if pieces:   # each article's own inferences serialised once, with the article; the rest made now
+        made[inf] = publish.merged(inf, pieces, inferred)
+    elif inferred:
+        made[inf] = publish.fragment(inf, inferred)
     for name, g in additions.items():
         if len(g):
             shared(str(iris.G.addition(name)), g)
@@ -343,7 +373,10 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         tx = journal.Transaction(out)
     try:
         staging = tx.staging(out)
-        store_state = oxstore.update(out, digests, fragment_of, tx)
+        for name, f in made.items():   # the lines the store is loaded from, for the next update's difference
+            if ctx.cache.meta(_lines_key(name, f.digest)) is None:
+                ctx.cache.put(_lines_key(name, f.digest), {"graph": name}, {"nq": f.nq})
+        store_state = oxstore.update(out, digests, fragment_of, tx, lambda name, d: _cached_lines(ctx.cache, name, d))
         # the partitions, added up from each graph's; counted in what was just stored (the generation
         # the commit will switch to) only should the graphs break what adding up rests on
         stats = void.statistics(graph_stats, lambda: void.statistics_of_store(
@@ -368,6 +401,36 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     rebuilt = a.rebuilt + ctx.repaired
     return Summary(out, len(ordered), claims, len(ctx.entities), counts, report, len(ordered) - rebuilt, rebuilt,
                    store_state, clock.laps)
+
+
+def _inferred_piece(ctx: shard.Context, m: shard.ArticleMeta) -> publish.Piece | None:
+    """An article's own inferences as a piece of the inferred graph, from the cache entry its
+    computation wrote beside its fragments (computed again, as a damaged fragment is, if that
+    entry is damaged)."""
+    key = cachemod.digest("inferred-piece", m.digest)
+
+    def parts() -> dict[str, bytes]:
+        entry = ctx.cache.get(key)
+        if entry is None or entry[0].get("article") != m.key:
+            shard.compute(ctx, m.key)
+            ctx.repaired += 1
+            entry = ctx.cache.get(key)
+        if entry is None:
+            raise KgError(f"the build cache lost the inferences of article {m.key} while building; build again")
+        return entry[1]
+    return publish.piece_of_lines(m.inferred_own, parts)
+
+
+def _lines_key(name: str, digest: str) -> str:
+    return cachemod.digest("graph-lines", name, digest)
+
+
+def _cached_lines(cache: cachemod.Cache, name: str, digest: str) -> bytes | None:
+    """A shared graph's N-Quads lines as a build before stored them, if the cache has them intact."""
+    entry = cache.get(_lines_key(name, digest))
+    if entry is None or entry[0].get("graph") != name or hashlib.sha256(entry[1].get("nq", b"")).hexdigest() != digest:
+        return None
+    return entry[1]["nq"]
 
 
 def _validate(ctx, eg, prov, common_prov, additions, tracer, ordered) -> validate.Report:
@@ -407,9 +470,10 @@ def _touched(ctx, additions: dict[str, Graph], ordered) -> dict:
     return out
 
 
-def _infer(ctx, eg, prov, additions, ordered) -> list:
-    """The inferred graph (as pyoxigraph triples): each article's own inferences, plus the closure of
-    the registry, the additions and what the articles let the reasoner conclude about shared resources."""
+def _infer(ctx, eg, prov, additions, ordered, pieces: bool = False) -> list:
+    """The inferred graph (as pyoxigraph triples): each article's own inferences (unless ``pieces``:
+    then they are cached pieces of it, see :func:`kg.publish.merged`), plus the closure of the
+    registry, the additions and what the articles let the reasoner conclude about shared resources."""
     shared = _parse_nt(sorted({line for m in ordered for line in m.inferred_shared}))
     closed = infer.reasoner_input(ctx.ontology, [eg, shared, *additions.values()], ctx.reasoned)
     asserted_input = set(closed)
@@ -420,6 +484,8 @@ def _infer(ctx, eg, prov, additions, ordered) -> list:
     whole = {t for t in infer.new_triples(closed, asserted_input) if t not in asserted}
     whole |= {t for t in shared if t not in asserted}
     triples = ox_triples(whole)
+    if pieces:
+        return triples
     own = "\n".join(line for m in ordered for line in m.inferred_own).encode()
     if own:
         added = {ox_triple for ox_triple in ox_triples(asserted)} if additions else set()

@@ -18,6 +18,7 @@ old or together new.
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,21 +117,25 @@ def _report(a: builder.Assessment) -> validate.Report:
 
 def check(seeds: Path, display_root: str, paths: list[str], cache_dir: Path | None = None) -> Outcome:
     """Validate the seeds, or the seeds with additions (reporting what the additions introduce)."""
-    return _check(load.Sources.of(seeds, display_root), classify(paths), cachemod.Cache(cache_dir))
+    return _check(load.Sources.of(seeds, display_root), classify(paths), cachemod.Cache(cache_dir))[0]
 
 
-def _check(src: load.Sources, additions: list[Addition], cache: cachemod.Cache) -> Outcome:
+def _check(src: load.Sources, additions: list[Addition],
+           cache: cachemod.Cache) -> tuple[Outcome, builder.Assessment]:
     """The overlay is loaded first, so input errors in an addition are reported before any
     validation work; the seeds alone are assessed only to subtract the results they already
-    have.  Both go through the build's per-article stages and its cache: an article the
-    additions do not touch is not validated again."""
+    have (their whole-corpus results come from the cache, their provenance is not made).
+    Both go through the build's per-article stages and its cache: an article the additions
+    do not touch is not validated again.  Returns the outcome and the overlay's assessment."""
     if not additions:
-        report = _report(builder.assess(src, cache))
-        return Outcome(report, validate.report_graph(report))
-    report = _report(builder.assess(overlay(src, additions), cache))
+        a = builder.assess(src, cache)
+        report = _report(a)
+        return Outcome(report, validate.report_graph(report)), a
+    a = builder.assess(overlay(src, additions), cache)
+    report = _report(a)
     base = _report(builder.assess(src, cache))
     added = report.minus(base)
-    return Outcome(added, validate.report_graph(added))
+    return Outcome(added, validate.report_graph(added)), a
 
 
 @dataclass
@@ -164,7 +169,8 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
         src = load.Sources.of(seeds, display_root)
         replaced = _replacements(seeds, display_root, additions, replace)
         # the build's cache where a build is; a refused addition then leaves no --out behind
-        outcome = _check(src, additions, cachemod.Cache(out / builder.CACHE_DIR if out.is_dir() else None))
+        cache = cachemod.Cache(out / builder.CACHE_DIR if out.is_dir() else None)
+        outcome, assessed = _check(src, additions, cache)
         if not outcome.conforms:
             return Applied(outcome, [], replaced)
         new_content: dict[Path, bytes] = {}
@@ -184,9 +190,28 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
                 tx.stage_file(target, data)   # a seed file keeps its mode; a new one gets 0644 less the umask
             # the build reads the seeds as they will be: every staged file in place of its target
             final = _staged_sources(src, {Path(st[2]): Path(st[1]) for st in tx.steps})
-            builder.build(final, out, display_root, tx=tx)
+            builder.build(final, out, display_root, tx=tx, assessed=assessed if _same(assessed, additions, new_content, cache, seeds) else None)
             tx.commit()   # seeds, store and dumps switch together (kg.journal)
         return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced)
+
+
+def _same(a: builder.Assessment, additions: list[Addition], staged: dict[Path, bytes], cache: cachemod.Cache,
+          seeds: Path) -> bool:
+    """Whether the overlay's assessment is the build's too, so the build need not assess again: the
+    additions are articles and annotation files only (a registry or Turtle addition changes what the
+    provenance and the whole-corpus key read), the build's cache is the one the check read, and the
+    bytes staged are the bytes that were assessed (checked by their SHA-256)."""
+    if cache.dir is None or any(x.kind not in (Kind.ANNOTATION, Kind.ARTICLE) for x in additions):
+        return False
+    by_key = {m.key: m for m in a.articles}
+    for target, data in staged.items():
+        m = by_key.get(target.stem)
+        sha = hashlib.sha256(data).hexdigest()
+        if target.parent.name == load.ANNOTATIONS_DIR and (m is None or m.annotation_sha256 != sha):
+            return False
+        if target.parent.name == load.ARTICLES_DIR and sha not in {m.sha256 for m in a.articles if m.file == target.name}:
+            return False
+    return all(t.parent in (seeds / load.ANNOTATIONS_DIR, seeds / load.ARTICLES_DIR) for t in staged)
 
 
 def _staged_sources(src: load.Sources, staged: dict[Path, Path]) -> load.Sources:

@@ -104,14 +104,18 @@ def _quads(nq: bytes):
 
 
 def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "publish.Fragment"],
-           tx: journal.Transaction) -> str:
+           tx: journal.Transaction, previous: Callable[[str, str], bytes | None] | None = None) -> str:
     """Make ``OUT/store`` hold exactly the graphs ``digests`` names.
 
     Unchanged store: nothing is done.  A few graphs changed: the current
-    generation is copied (a RocksDB checkpoint: hard links, no data copied), the
-    changed graphs are replaced in the copy.  Many changed (or no usable current
-    store): a new generation is bulk-loaded.  The switch to the new generation
-    is planned in ``tx``, to happen when it commits.
+    generation is copied (a RocksDB checkpoint: hard links, no data copied), and
+    in the copy each changed graph is brought to its new content: by the
+    difference of its N-Quads lines where ``previous(graph, digest)`` still has
+    the lines the current generation was loaded from (a shared graph that a
+    ``kg add`` changes by a few hundred quads of 200,000), else by removing it
+    and loading it again.  Many changed (or no usable current store): a new
+    generation is bulk-loaded.  The switch to the new generation is planned in
+    ``tx``, to happen when it commits.
     Returns what was done, for the summary.
     """
     cur = current(out)
@@ -127,10 +131,15 @@ def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "pub
         if incremental:
             ox.Store.read_only(str(cur)).backup(str(gen))
             st = ox.Store(str(gen))
-            for name in removed + changed:
+            for name in removed:
                 st.remove_graph(ox.NamedNode(name))
             for name in changed:
-                st.bulk_extend(_quads(fragment_of(name).nq))
+                before = previous(name, old[name]) if previous is not None and name in old else None
+                if before is None:
+                    st.remove_graph(ox.NamedNode(name))
+                    st.bulk_extend(_quads(fragment_of(name).nq))
+                else:
+                    _patch(st, before, fragment_of(name).nq)
         else:
             st = ox.Store(str(gen))
             st.bulk_extend(q for name in sorted(digests) for q in _quads(fragment_of(name).nq))
@@ -144,6 +153,28 @@ def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "pub
         raise
     tx.link(path(out), gen.name, [cur.name] if cur is not None else [], _PREFIX)
     return f"updated ({len(changed) + len(removed)} graphs)" if incremental else "rewritten"
+
+
+def _patch(st: ox.Store, before: bytes, after: bytes) -> None:
+    """Change a graph held as the N-Quads lines ``before`` into ``after``, quad by quad.
+
+    Oxigraph keeps some literals in a canonical form (``"5"^^xsd:nonNegativeInteger``
+    is stored as ``"5"^^xsd:integer``), so two different lines can be one stored
+    quad: removing a line that is gone may remove a quad that a kept line still
+    needs.  Every kept line with the subject and predicate of a removed one is
+    therefore added again (adding a quad the store holds changes nothing).
+    """
+    old, new = set(before.split(b"\n")), set(after.split(b"\n"))
+    old.discard(b"")
+    new.discard(b"")
+    gone, come = old - new, new - old
+    if gone:
+        for q in _quads(b"\n".join(sorted(gone)) + b"\n"):
+            st.remove(q)
+        keys = {tuple(line.split(b" ", 2)[:2]) for line in gone}
+        come |= {line for line in new if tuple(line.split(b" ", 2)[:2]) in keys}
+    if come:
+        st.extend(list(_quads(b"\n".join(sorted(come)) + b"\n")))
 
 
 def staged(out: Path, tx: "journal.Transaction") -> Path:

@@ -12,6 +12,7 @@ IRI order, triples sorted within each graph, gzip headers without name or time.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import functools
 import gzip
@@ -194,7 +195,8 @@ def _json_value(term) -> dict:
     raise KgError(f"cannot write {term!r} as JSON-LD")  # pragma: no cover - no blank nodes or triple terms
 
 
-def jsonld_graph(graph: str, ordered: list[ox.Triple]) -> bytes:
+def jsonld_nodes(ordered: list[ox.Triple]) -> dict[str, bytes]:
+    """Each subject's JSON-LD node object, by subject IRI."""
     nodes: dict[str, dict] = {}
     for t in ordered:
         node = nodes.setdefault(t.subject.value, {"@id": compact(t.subject.value)})
@@ -206,8 +208,120 @@ def jsonld_graph(graph: str, ordered: list[ox.Triple]) -> bytes:
         for key, values in node.items():
             if isinstance(values, list) and len(values) > 1:   # most are one value: nothing to sort
                 values.sort(key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
-    obj = {"@id": compact(graph), "@graph": [nodes[s] for s in sorted(nodes)]}
+    return {s: _json(node) for s, node in nodes.items()}
+
+
+def _json(obj) -> bytes:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=None, separators=(",", ":")).encode()
+
+
+def _jsonld_object(graph: str, nodes: Iterable[bytes]) -> bytes:
+    """``{"@id": graph, "@graph": [nodes]}`` as ``json.dumps(sort_keys=True)`` writes it."""
+    return b'{"@graph":[' + b",".join(nodes) + b'],"@id":' + _json(compact(graph)) + b"}"
+
+
+def jsonld_graph(graph: str, ordered: list[ox.Triple]) -> bytes:
+    nodes = jsonld_nodes(ordered)
+    return _jsonld_object(graph, (nodes[s] for s in sorted(nodes)))
+
+
+# ---------------------------------------------------------------- a graph from pieces
+
+@dataclass
+class Piece:
+    """A run of a big graph's triples serialised on its own and cached (an article's own inferences):
+    its subjects span ``first``..``last`` in N-Triples order and ``low``..``high`` as IRIs."""
+
+    first: str
+    last: str
+    low: str
+    high: str
+    triples: int
+    parts: Callable[[], dict[str, bytes]]     # piece_parts(), read when the piece is used
+    lines: Callable[[], list[ox.Triple]]      # its triples, should it have to be serialised again
+
+
+def piece_parts(graph: str, triples: Iterable[ox.Triple]) -> dict[str, bytes]:
+    """A piece's share of each serialisation: N-Quads lines, Turtle statements, JSON-LD nodes."""
+    ordered = sorted_triples(triples)
+    g = ox.NamedNode(graph)
+    nq = b"".join(sorted(_lines(ox.serialize([ox.Quad(t.subject, t.predicate, t.object, g) for t in ordered],
+                                             format=ox.RdfFormat.N_QUADS)))) if ordered else b""
+    nodes = jsonld_nodes(ordered)
+    parts = {"nq": nq, "body": turtle_body(ordered), "jsonld": b",".join(nodes[s] for s in sorted(nodes))}
+    _verify(Fragment(graph, len(ordered), nq, parts["body"], b"", b"", b""))
+    return parts
+
+
+def piece_of_lines(lines: list[str], parts: Callable[[], dict[str, bytes]]) -> Piece | None:
+    """The piece of sorted, distinct N-Triples lines (without line ends), whose serialisations ``parts`` reads."""
+    if not lines:
+        return None
+    subjects = {line[:line.index(" ")] for line in lines}
+    raw = sorted(s[1:-1] for s in subjects)
+    return Piece(lines[0][:lines[0].index(" ")], lines[-1][:lines[-1].index(" ")], raw[0], raw[-1], len(lines), parts,
+                 lambda: [ox.Triple(t.subject, t.predicate, t.object)
+                          for t in ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)])
+
+
+def _clashing(pieces: list[Piece], subjects: set[str], lo: str, hi: str) -> set[int]:
+    """Indexes of pieces whose span (``lo``..``hi``, fields of Piece) holds another piece's or a loose subject."""
+    order = sorted(range(len(pieces)), key=lambda i: getattr(pieces[i], lo))
+    bad = set()
+    for a, b in zip(order, order[1:]):
+        if getattr(pieces[a], hi) >= getattr(pieces[b], lo):
+            bad |= {a, b}
+    los = [getattr(pieces[i], lo) for i in order]
+    for s in subjects:
+        k = bisect.bisect_right(los, s) - 1
+        if k >= 0 and s <= getattr(pieces[order[k]], hi):
+            bad.add(order[k])
+    return bad
+
+
+def merged(graph: str, pieces: list[Piece], loose: Iterable[ox.Triple]) -> Fragment:
+    """The fragment of a graph made of cached pieces and loose triples: byte for byte what
+    :func:`fragment` makes of all their triples, but only the loose ones are serialised.
+
+    Every serialisation writes a graph subject by subject in one order (N-Quads and Turtle in
+    N-Triples order, JSON-LD by IRI), so a piece whose subjects no other piece and no loose
+    triple falls among, in either order, is a contiguous block of each; a piece that clashes
+    is serialised again with the loose triples.
+    """
+    rest = set(loose)
+    kept = list(pieces)
+    while True:
+        bad = (_clashing(kept, {str(t.subject) for t in rest}, "first", "last")
+               | _clashing(kept, {t.subject.value for t in rest}, "low", "high"))
+        if not bad:
+            break
+        for i in bad:
+            rest.update(kept[i].lines())
+        kept = [p for i, p in enumerate(kept) if i not in bad]
+    kept.sort(key=lambda p: p.first)
+    ordered = sorted_triples(rest)
+    firsts = [p.first for p in kept]
+    runs: list[list[ox.Triple]] = [[] for _ in range(len(kept) + 1)]
+    for t in ordered:
+        runs[bisect.bisect_right(firsts, str(t.subject))].append(t)
+    g = ox.NamedNode(graph)
+    nq, body, nodes = [], [], []
+    loaded = [p.parts() for p in kept]
+    for i, run in enumerate(runs):
+        if run:
+            nq.append(b"".join(sorted(_lines(ox.serialize([ox.Quad(t.subject, t.predicate, t.object, g) for t in run],
+                                                          format=ox.RdfFormat.N_QUADS)))))
+            body.append(turtle_body(run))
+        if i < len(kept):
+            nq.append(loaded[i]["nq"])
+            body.append(loaded[i]["body"])
+            nodes.append((kept[i].low, loaded[i]["jsonld"]))
+    nodes.extend(jsonld_nodes(ordered).items())
+    nodes.sort(key=lambda kv: kv[0])
+    frag = Fragment(graph, len(ordered) + sum(p.triples for p in kept), b"".join(nq), b"".join(body),
+                    _jsonld_object(graph, (n for _, n in nodes)), b"", b"")
+    frag.nq_gz, frag.trig_gz = gz(frag.nq), gz(frag.trig_block)
+    return frag
 
 
 # ---------------------------------------------------------------- assembly

@@ -267,14 +267,19 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
     lap("OWL RL and rules")
 
     frag = publish.fragment(str(name), g_ox)
+    own = sorted(own)
+    # the article's share of the inferred graph, serialised here once (kg.publish.merged puts it in place)
+    piece = publish.piece_parts(str(iris.G.INFERRED), [
+        ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse("\n".join(own).encode(), format=ox.RdfFormat.N_TRIPLES)])
     meta = ArticleMeta(
         key, art.file, art.sha256, art.annotation_sha256, art.curator, art.annotated_on,
         dict(sorted(Counter(c.type for c in art.claims).items())), frag.triples,
         {e: ctx.entity_digests[e] for e in refs}, [r.as_dict() for r in results],
-        sorted(own), sorted(shared), first_key(ctx, key), void.graph_stats(g_ox, art_iri),
+        own, sorted(shared), first_key(ctx, key), void.graph_stats(g_ox, art_iri),
     )
     lap("fragments")
     ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, ctx.src.annotations[key][1])), frag.parts())
+    ctx.cache.put(cachemod.digest("inferred-piece", meta.digest), {"article": key}, piece)   # read apart from the fragments
     lap("cache")
     return meta
 

@@ -1,0 +1,190 @@
+"""`kg add` at scale: what it does not redo must not change a byte.
+
+- the inferred graph assembled from each article's cached piece and the rest equals serialising it
+  whole, also when pieces clash (keys that are prefixes of others, loose triples among a piece's);
+- the store's shared graphs patched by the difference of their N-Quads lines hold what a fresh load
+  holds, Oxigraph's canonical literals included, and a damaged cached copy of the lines falls back;
+- `kg add` of an article assesses the corpus twice (the addition's and the seeds'), not three times,
+  and gives the dumps and store of a clean build of the resulting seeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg import build, cache as cachemod, curate, iris, oxstore, publish
+
+from conftest import ROOT, SEEDS, snapshot
+
+PARTS = ("nq", "body", "jsonld", "nq_gz", "trig_gz", "triples")
+
+
+def same_fragment(a: publish.Fragment, b: publish.Fragment) -> None:
+    for part in PARTS:
+        assert getattr(a, part) == getattr(b, part), part
+
+
+def pieces_of(a: build.Assessment) -> list[publish.Piece]:
+    return [p for p in (build._inferred_piece(a.ctx, m) for m in a.articles) if p]
+
+
+def test_the_inferred_graph_from_pieces_equals_one_serialisation_on_the_seeds(tmp_path):
+    out = tmp_path / "out"
+    build.build(SEEDS, out, "seeds", jobs=1)
+    a = build.assess(build.sources(SEEDS, "seeds"), cachemod.Cache(out / build.CACHE_DIR), jobs=1)
+    assert a.pieces and len(a.inferred) > 100
+    pieces = pieces_of(a)
+    assert len(pieces) == 5
+    assert not publish._clashing(pieces, {str(t.subject) for t in a.inferred}, "first", "last"), \
+        "the seeds' pieces are used as they are, not serialised again"
+    whole = list(a.inferred) + [t for p in pieces for t in p.lines()]
+    graph = str(iris.G.INFERRED)
+    same_fragment(publish.merged(graph, pieces, a.inferred), publish.fragment(graph, whole))
+
+
+def _t(s: str, p: str, o) -> ox.Triple:
+    obj = o if isinstance(o, (ox.NamedNode, ox.Literal)) else ox.Literal(o)
+    return ox.Triple(ox.NamedNode(s), ox.NamedNode(p), obj)
+
+
+def _piece(graph: str, triples: list[ox.Triple]) -> publish.Piece:
+    lines = sorted({line for line in ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode().split("\n") if line})
+    parts = publish.piece_parts(graph, triples)
+    return publish.piece_of_lines(lines, lambda: parts)
+
+
+@pytest.mark.parametrize("case", ["disjoint", "prefix-keys", "loose-inside", "duplicate", "one-order-only"])
+def test_pieces_that_clash_are_serialised_again(case):
+    """Whatever the pieces, the result is the one serialisation of all their triples."""
+    b = "https://example.org/d/article/"
+    p, q = "https://example.org/o#p", "https://example.org/o#q"
+    runs = {
+        "0001": [_t(b + "0001", p, "a"), _t(b + "0001/c/1", p, "b"), _t(b + "0001/c/2", q, ox.NamedNode(b + "0002"))],
+        "0002": [_t(b + "0002", p, "é “x”"), _t(b + "0002/c/1", q, ox.Literal("3", datatype=ox.NamedNode(
+            "http://www.w3.org/2001/XMLSchema#nonNegativeInteger")))],
+    }
+    loose = [_t("https://example.org/d/entity/x", p, "z")]
+    if case == "prefix-keys":   # "<…/0001/…" < "<…/00010>" < "<…/0001>": no longer contiguous
+        runs["00010"] = [_t(b + "00010", p, "k")]
+    elif case == "loose-inside":
+        loose.append(_t(b + "0001/c/15", p, "inside"))
+    elif case == "duplicate":
+        loose.append(runs["0002"][0])
+    elif case == "one-order-only":   # contiguous as N-Triples terms, not as IRIs ("/" < ">" but "" < "/")
+        runs["0001"] = [_t(b + "0001", p, "a"), _t(b + "0001/z", p, "b")]
+        loose.append(_t(b + "0001-", p, "between as IRIs"))
+    graph = "https://example.org/d/graph/inferred"
+    pieces = [_piece(graph, ts) for ts in runs.values()]
+    whole = [t for ts in runs.values() for t in ts] + loose
+    same_fragment(publish.merged(graph, pieces, loose), publish.fragment(graph, whole))
+    clashes = (publish._clashing(pieces, {str(t.subject) for t in loose}, "first", "last")
+               | publish._clashing(pieces, {t.subject.value for t in loose}, "low", "high"))
+    assert bool(clashes) == (case != "disjoint"), "each case but the first exercises serialising pieces again"
+
+
+def _fresh(nq: bytes) -> set:
+    st = ox.Store()
+    st.bulk_extend(ox.parse(nq, format=ox.RdfFormat.N_QUADS))
+    return set(st)
+
+
+def test_a_patched_graph_holds_what_a_fresh_load_holds():
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    g = "<https://example.org/g>"
+    before = (f'<https://e/s> <https://e/p> "5"^^<{xsd}nonNegativeInteger> {g} .\n'
+              f'<https://e/s> <https://e/p> "5"^^<{xsd}integer> {g} .\n'
+              f'<https://e/s> <https://e/q> "gone" {g} .\n'
+              f'<https://e/t> <https://e/q> "kept" {g} .\n').encode()
+    # the nonNegativeInteger line goes, but the integer line, the same stored quad, stays
+    after = (f'<https://e/s> <https://e/p> "5"^^<{xsd}integer> {g} .\n'
+             f'<https://e/t> <https://e/q> "kept" {g} .\n'
+             f'<https://e/u> <https://e/q> "new" {g} .\n').encode()
+    st = ox.Store()
+    st.bulk_extend(ox.parse(before, format=ox.RdfFormat.N_QUADS))
+    oxstore._patch(st, before, after)
+    assert set(st) == _fresh(after)
+
+
+def _corpus(n: int, dest: Path) -> Path:
+    subprocess.run([sys.executable, str(ROOT / "bench" / "corpus.py"), str(n), "--out", str(dest), "--jobs", "1"],
+                   check=True, capture_output=True)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("add")
+    small, big = _corpus(8, d / "c8"), _corpus(9, d / "c9")
+    assert (small / "entities.yaml").read_bytes() == (big / "entities.yaml").read_bytes(), \
+        "article 0008 must need no new registry entry"
+    return small, big
+
+
+def _dumps(out: Path) -> dict[str, bytes]:
+    return {k: v for k, v in snapshot(out).items() if not k.startswith((".cache", "store"))}
+
+
+def _store(out: Path) -> set:
+    return set(ox.Store.read_only(str((out / "store").resolve())))
+
+
+def _sums_describe_the_files(out: Path) -> None:
+    listed = dict(reversed(line.split("  ", 1)) for line in (out / "SHA256SUMS").read_text().splitlines())
+    assert set(listed) == {p.name for p in out.iterdir() if p.is_file() and p.name != "SHA256SUMS"}
+    for name, sha in listed.items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == sha, name
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_kg_add_of_an_article_assesses_twice_patches_the_store_and_equals_a_clean_build(
+        corpora, tmp_path, monkeypatch, damaged):
+    small, big = corpora
+    seeds = tmp_path / "seeds"
+    shutil.copytree(small, seeds)
+    out = tmp_path / "out"
+    build.build(seeds, out, "seeds", jobs=1)
+    if damaged:   # every cached copy of a shared graph's lines truncated: the store update falls back
+        for entry in (out / build.CACHE_DIR).rglob("*.entry"):
+            meta = cachemod.Cache(out / build.CACHE_DIR).meta(entry.stem)
+            if meta is not None and "graph" in meta:
+                entry.write_bytes(entry.read_bytes()[:-100])
+
+    assessed, patched = [], []
+    real_assess, real_patch = build.assess, oxstore._patch
+    monkeypatch.setattr(build, "assess", lambda *a, **k: assessed.append(1) or real_assess(*a, **k))
+    monkeypatch.setattr(oxstore, "_patch", lambda *a: patched.append(1) or real_patch(*a))
+    article = next((big / "articles").glob("0008_*.txt"))
+    applied = curate.add(seeds, "seeds", [str(article), str(big / "annotations" / "0008.yaml")], out)
+    assert applied.outcome.conforms and len(assessed) == 2
+    assert len(patched) == (0 if damaged else 2), "the provenance and inferred graphs are patched, not reloaded"
+
+    clean = tmp_path / "clean"
+    monkeypatch.undo()
+    build.build(seeds, clean, "seeds", jobs=1)
+    assert _dumps(out) == _dumps(clean)
+    assert _store(out) == _store(clean)
+    _sums_describe_the_files(out)
+
+
+def test_a_damaged_inferred_piece_is_computed_again(tmp_path):
+    from conftest import copy_seeds
+    seeds = copy_seeds(tmp_path, ("000.yaml", "001.yaml"))
+    out = tmp_path / "out"
+    build.build(seeds, out, "seeds", jobs=1)
+    before = _dumps(out)
+    cache = cachemod.Cache(out / build.CACHE_DIR)
+    damaged = 0
+    for entry in (out / build.CACHE_DIR).rglob("*.entry"):
+        if (cache.meta(entry.stem) or {}).keys() == {"article"}:
+            entry.write_bytes(entry.read_bytes()[:-50])
+            damaged += 1
+    assert damaged == 2
+    again = build.build(seeds, out, "seeds", jobs=1)
+    assert again.rebuilt == 2 and _dumps(out) == before
