@@ -51,8 +51,9 @@ export function resultsTable(doc) {
 }
 
 // answers come a page at a time (limit= and offset= of /queries/SLUG): a listing query has rows in
-// proportion to the corpus, tens of thousands on a large store
-export const PAGE_ROWS = 200;
+// proportion to the corpus, tens of thousands on a large store.  200 rows a page, or `#rows=N` in the address.
+const askedRows = Number(new URLSearchParams(location.hash.slice(1)).get("rows"));
+export const PAGE_ROWS = Number.isInteger(askedRows) && askedRows > 0 ? Math.min(askedRows, 10000) : 200;
 
 async function run(cq, form, out, offset = 0) {
   const params = new URLSearchParams({ format: "json" });
