@@ -127,7 +127,7 @@ def one_query(code: Path, out: Path, path: Path, given: dict[str, str], runs: in
 
 
 def per_query(out: Path, seeds: Path, before: Path | None = None, runs: int = 5,
-              timeout: float = 600.0) -> list[tuple]:
+              timeout: float = 600.0, only: list[str] | None = None) -> list[tuple]:
     """Every canned query: (slug, rows, `kg query` process seconds, warm p50 seconds) and, with ``before``
     (the tree of an earlier commit), the same for that commit's text and code, run right after each
     query so that both see the same load."""
@@ -136,6 +136,8 @@ def per_query(out: Path, seeds: Path, before: Path | None = None, runs: int = 5,
     values = parameters(seeds)
     table = []
     for slug, cq in q.catalogue().items():
+        if only and slug not in only:
+            continue
         given = {p: values[p] for p in cq.params}
         row = (slug, *one_query(ROOT, out, cq.path, given, runs, timeout))
         if before:
@@ -151,7 +153,8 @@ def queries(out: Path, seeds: Path) -> tuple[float, float]:
     return max(r[2] for r in table), statistics.median(r[3] for r in table)
 
 
-def query_table(out: Path, seeds: Path, before: str | None, runs: int, timeout: float) -> None:
+def query_table(out: Path, seeds: Path, before: str | None, runs: int, timeout: float,
+                only: list[str] | None = None) -> None:
     """Per canned query on an existing build: rows, `kg query` process seconds, warm p50; with ``before`` (a
     commit), the same for that commit's queries and code, side by side."""
     tree = None
@@ -161,7 +164,7 @@ def query_table(out: Path, seeds: Path, before: str | None, runs: int, timeout: 
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
     try:
-        table = per_query(out, seeds, tree, runs, timeout)
+        table = per_query(out, seeds, tree, runs, timeout, only)
     finally:
         if tree:
             shutil.rmtree(tree, ignore_errors=True)
@@ -174,6 +177,43 @@ def query_table(out: Path, seeds: Path, before: str | None, runs: int, timeout: 
     finite = lambda xs: [x for x in xs if x != float("inf")] or [float("inf")]  # noqa: E731
     print(f"| **slowest; median** | | {sec(max(r[2] for r in table))} | {ms(statistics.median(r[3] for r in table))} |"
           + (f" {sec(max(r[5] for r in table))} | {ms(statistics.median(finite(r[6] for r in table)))} |" if before else ""))
+
+
+REFERENCE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from kg import query as q
+store = q.open_built(Path(sys.argv[2]))
+values = json.loads(sys.argv[3])
+for slug in sys.argv[4:]:
+    out = {}
+    for name, path in (("reference", Path(sys.argv[1], "tests/fixtures/queries-reference", slug + ".rq")),
+                       ("current", Path(sys.argv[1], "queries", slug + ".rq"))):
+        cq = q.load_query(path)
+        bound = q.bind_params(cq, store, {p: values[p] for p in cq.params})
+        cpu, wall = time.process_time(), time.perf_counter()
+        text = q.render(q.run(store, cq.text, bound), q.Format.CSV)
+        out[name] = (time.process_time() - cpu, time.perf_counter() - wall, text)
+    (rc, rw, rt), (nc, nw, nt) = out["reference"], out["current"]
+    print(json.dumps([slug, nt.count("\\r\\n") - 1, rc, rw, nc, nw, rt == nt]), flush=True)
+"""
+
+
+def reference_table(out: Path, seeds: Path, only: list[str] | None) -> None:
+    """Each canned query's reference text (tests/fixtures/queries-reference) and its text in queries/, one after
+    the other in one warm process on the same store: CPU and wall seconds, and whether the bytes are equal.
+    CPU time is the figure to compare on a shared machine (a query runs on the calling thread)."""
+    sys.path.insert(0, str(ROOT))
+    from kg import query as q
+    slugs = [s for s in q.catalogue() if not only or s in only]
+    proc = subprocess.run([PYTHON, "-c", REFERENCE, str(ROOT), str(out), json.dumps(parameters(seeds)), *slugs],
+                          capture_output=True, text=True, check=True)
+    print("| query | rows | reference: CPU (s) | wall (s) | current: CPU (s) | wall (s) | same bytes |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for line in proc.stdout.splitlines():
+        slug, rows, rc, rw, nc, nw, same = json.loads(line)
+        print(f"| {slug} | {rows:,} | {rc:.2f} | {rw:.2f} | {nc:.2f} | {nw:.2f} | {'yes' if same else 'NO'} |", flush=True)
 
 
 def add_one(seeds: Path, out: Path, n: int, tmp: Path) -> tuple[float, float]:
@@ -245,13 +285,20 @@ def main() -> int:
     p.add_argument("--seeds", help="the generated corpus OUT was built from (for --queries-on)")
     p.add_argument("--before", metavar="COMMIT", help="with --queries-on: also time the queries and code of this "
                    "commit (e.g. 6b5f682, before the rewrite for scale), each right after the current one")
+    p.add_argument("--reference", action="store_true", help="with --queries-on: time each query's reference text "
+                   "(tests/fixtures/queries-reference) against queries/ in one warm process, CPU and wall, and compare bytes")
+    p.add_argument("--only", metavar="SLUG", action="append", help="with --queries-on: time this canned query only "
+                   "(repeatable)")
     p.add_argument("--runs", type=int, default=5, help="warm runs per query for --queries-on (default: 5)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds a `kg query` process may take (default: 600)")
     args = p.parse_args()
     if args.queries_on:
         if not args.seeds:
             p.error("--queries-on needs --seeds DIR (the corpus the build was made from)")
-        query_table(Path(args.queries_on), Path(args.seeds), args.before, args.runs, args.timeout)
+        if args.reference:
+            reference_table(Path(args.queries_on), Path(args.seeds), args.only)
+        else:
+            query_table(Path(args.queries_on), Path(args.seeds), args.before, args.runs, args.timeout, args.only)
         return 0
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hrkg-scale-"))
     print("| articles | registry | articles (s) | validate | infer | fragments | store | dumps | cold total (s) | s / article "

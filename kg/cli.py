@@ -200,7 +200,7 @@ def cmd_query(args) -> int:
         else:
             index = remote.entity_index(client, endpoint, graphs) if q.ENTITY_PARAMS & set(cq.params) else ({}, {})
             bindings = q.bind_params(cq, None, given, index)
-        text = q.standalone(cq, bindings, given)
+        text = q.page(q.standalone(cq, bindings, given), args.limit, args.offset)
         if args.print:
             sys.stdout.write(text)
             return 0
@@ -210,9 +210,10 @@ def cmd_query(args) -> int:
     q.check_from(store, cq.text, str(cq.path))
     bindings = q.bind_params(cq, store, given)
     if args.print:
-        sys.stdout.write(q.standalone(cq, bindings, given))
+        sys.stdout.write(q.page(q.standalone(cq, bindings, given), args.limit, args.offset))
         return 0
-    sys.stdout.write(_interruptible(lambda: q.render(q.run(store, cq.text, bindings), q.Format(args.format))))
+    text = q.page(cq.text, args.limit, args.offset)
+    sys.stdout.write(_interruptible(lambda: q.render(q.run(store, text, bindings), q.Format(args.format))))
     return 0
 
 
@@ -340,6 +341,9 @@ def parser() -> argparse.ArgumentParser:
     qq.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="bind ?_NAME (repeatable)")
     qq.add_argument("--format", choices=[f.value for f in q.Format], default="table")
     qq.add_argument("--file", help="run this .rq file instead of a canned query")
+    qq.add_argument("--limit", type=int, metavar="N", help="print at most N rows of the answer (default: all)")
+    qq.add_argument("--offset", type=int, default=0, metavar="M",
+                    help="skip the answer's first M rows (with --limit: the page from row M+1)")
     qq.add_argument("--out", default=str(DEFAULT_OUT), help="build directory whose store to query (default: build/)")
     qq.add_argument("--data", help="query this dump file (N-Quads, TriG, optionally .gz) instead of the built store")
     qq.add_argument("--print", action="store_true",

@@ -295,6 +295,34 @@ def inline(query: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
     return "".join(out)
 
 
+_TAIL_RE = re.compile(r"\b(LIMIT|OFFSET|VALUES)\b", re.I)
+
+
+def page(query: str, limit: int | None, offset: int = 0) -> str:
+    """The query with ``LIMIT limit OFFSET offset`` applied to its outermost solutions, so that the rows are
+    the ones the full answer has at those places, in its order (a prefix when ``offset`` is 0).  A query
+    whose outermost level already has a LIMIT, OFFSET or trailing VALUES is refused rather than changed."""
+    if limit is None and not offset:
+        return query
+    if (limit is not None and limit < 0) or offset < 0:
+        raise UsageError("--limit and --offset take a number of rows, 0 or more")
+    from .turtle import mask
+    masked = mask(query)
+    depth, end, start = 0, 0, 0
+    for i, ch in enumerate(masked):  # the end of the last outermost group that is not a trailing VALUES block
+        if ch == "{":
+            start, depth = (i if depth == 0 else start), depth + 1
+        elif ch == "}" and depth:
+            depth -= 1
+            if depth == 0 and not re.search(r"\bVALUES\b", masked[end:start], re.I):
+                end = i + 1
+    if _TAIL_RE.search(masked[end:]):
+        raise UsageError("the query has its own LIMIT, OFFSET or VALUES after its WHERE clause — "
+                         "remove them to page it with --limit/--offset")
+    clause = (f"LIMIT {limit}" if limit is not None else "") + (f" OFFSET {offset}" if offset else "")
+    return query.rstrip() + "\n" + clause.strip() + "\n"
+
+
 def bind_params(cq: CannedQuery, store: ox.Store | None, given: dict[str, str], index=None) -> dict[str, ox.NamedNode | ox.Literal]:
     unknown = sorted(set(given) - set(cq.params))
     if unknown:

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg import cli, iris
+from kg.errors import UsageError
 from kg import query as q
 
 from conftest import ROOT
@@ -113,3 +114,30 @@ def test_inline_writes_terms_and_leaves_strings_comments_and_longer_names_alone(
     assert out == ('SELECT  ?x WHERE {\n  # ?_actor in a comment\n  { SELECT  ?x (COUNT(*) AS ?n) WHERE {'
                    ' ?x ?p <https://e.org/a> . ?x ?q ?_actorx . FILTER(?x != "?_actor") } GROUP BY  ?x ORDER BY  }\n'
                    '  ?x ?r "say \\"hi\\"\\n" }')
+
+
+LISTINGS = ["timeline", "positions", "curator-inferences", "requested-actions", "sources"]
+
+
+@pytest.mark.parametrize("slug", LISTINGS)
+def test_a_page_is_the_full_answer_rows_at_its_places(built, slug):
+    """`kg query --limit N --offset M`: the page is rows M+1..M+N of the full ordered answer (a prefix when M = 0)."""
+    _, store = built
+    cq = q.load_query(q.QUERIES / f"{slug}.rq")
+    full = q.render(q.run(store, cq.text, q.bind_params(cq, store, {})), q.Format.CSV).split("\r\n")
+    assert len(full) > 12, "the corpus gives this listing enough rows to page"
+    for limit, offset in [(5, 0), (4, 7), (1000000, 3), (0, 0)]:
+        page = q.render(q.run(store, q.page(cq.text, limit, offset), q.bind_params(cq, store, {})), q.Format.CSV)
+        assert page.split("\r\n") == [full[0], *full[1:-1][offset:offset + limit], ""], (limit, offset)
+
+
+def test_paging_refuses_a_query_with_its_own_limit():
+    assert q.page("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s", 10, 20).endswith("ORDER BY ?s\nLIMIT 10 OFFSET 20\n")
+    assert q.page("SELECT * WHERE { ?s ?p ?o }", None, 0) == "SELECT * WHERE { ?s ?p ?o }"
+    assert q.page("SELECT * WHERE { { SELECT ?s WHERE { ?s ?p ?o } LIMIT 3 } }  # LIMIT in a comment", 2).endswith("LIMIT 2\n")
+    for own in ("SELECT * WHERE { ?s ?p ?o } LIMIT 5", "SELECT * WHERE { ?s ?p ?o } offset 5",
+                "SELECT * WHERE { ?s ?p ?o } VALUES ?s { <https://e.org/a> }"):
+        with pytest.raises(UsageError):
+            q.page(own, 10)
+    with pytest.raises(UsageError):
+        q.page("SELECT * WHERE { ?s ?p ?o }", -1)

@@ -319,6 +319,21 @@ def test_canned_parameters_resolve_like_kg_query(server):
     assert missing.status_code == 404 and "who-raised-the-issue-with" in missing.text
 
 
+def test_canned_query_pages_like_kg_query(server, built_dir):
+    """limit= and offset= give the rows of the full answer at those places, as `kg query --limit --offset` does."""
+    full = server.client.get("/queries/timeline", params={"format": "csv"}).content.split(b"\r\n")
+    page = server.client.get("/queries/timeline", params={"format": "csv", "limit": "5", "offset": "3"})
+    assert page.status_code == 200
+    assert page.content.split(b"\r\n") == [full[0], *full[4:9], b""]
+    assert page.content == _kg_query(built_dir, "timeline", "--format", "csv", "--limit", "5", "--offset", "3")
+    html = server.client.get("/queries/timeline", params={"limit": "5"}, headers={"Accept": "text/html"}).text
+    assert "next page" in html and "offset=5" in html
+    last = server.client.get("/queries/timeline", params={"limit": "100"}, headers={"Accept": "text/html"}).text
+    assert "next page" not in last  # 26 rows: one page
+    for bad in ({"limit": "x"}, {"limit": "-1"}, {"offset": "-2"}):
+        assert server.client.get("/queries/timeline", params=bad).status_code == 400
+
+
 def test_query_list_in_json_and_html(server):
     from kg import query as q
     listed = server.client.get("/queries").json()

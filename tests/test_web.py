@@ -93,6 +93,33 @@ def test_headline_question_answers_in_the_page(visit):
     assert href == visit.url + "chechnya-2017/article/000/claim/merkel-raised-issue"
 
 
+def test_answers_come_a_page_at_a_time(browser, served):
+    """The page asks for PAGE_ROWS rows (`#rows=10` here; 200 by default) and pages through the full answer."""
+    import csv
+    import io
+    rows = list(csv.DictReader(io.StringIO(served.client.get("/queries/timeline?format=csv").text, newline="")))
+    assert len(rows) == 26
+    expected = [served.url + r["claim"].removeprefix("https://hrkg.example.org/") for r in rows]
+    v = Visit(browser, served.url + "#q=timeline&rows=10")
+    shown = lambda: v.page.locator("table.results tbody tr td:nth-child(11) a").evaluate_all(  # noqa: E731
+        "as => as.map(a => a.href)")  # column 11: the claim (after the evidence button and nine columns)
+    v.page.click("button.run")
+    v.page.wait_for_selector("table.results")
+    assert shown() == expected[:10]
+    assert any("queries/timeline?" in u and "limit=10" in u for u in v.requests)
+    assert v.page.locator("button.previous-page").count() == 0
+    for first, last in ((11, 20), (21, 26)):
+        v.page.click("button.next-page")
+        v.page.wait_for_selector(f"p.status:has-text('rows {first}–{last}')")
+        assert shown() == expected[first - 1:last]
+    assert v.page.locator("button.next-page").count() == 0  # the last page has fewer rows than a page
+    v.page.click("button.previous-page")
+    v.page.wait_for_selector("p.status:has-text('rows 11–20')")
+    assert shown() == expected[10:20]
+    v.url = served.url  # the origin every request must stay on (the address had a #fragment)
+    v.close()
+
+
 def test_every_canned_question_is_listed(visit, served):
     slugs = visit.page.locator("#question-list li").evaluate_all("els => els.map(e => e.dataset.slug)")
     expected = sorted(p.stem for p in (Path(__file__).parent.parent / "queries").glob("*.rq"))

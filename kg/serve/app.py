@@ -60,6 +60,9 @@ class Config:
         return (self.base_url or f"http://{self.host}:{self.port}/").rstrip("/") + "/"
 
 
+PAGING = ("format", "limit", "offset")  # the canned query's URL parameters that are not its own
+
+
 def _origin(iri: str) -> str:
     """``scheme://host/`` of an IRI."""
     parts = urlsplit(iri)
@@ -284,14 +287,20 @@ class Server:
         if cq is None:
             near = difflib.get_close_matches(slug, list(self.catalogue), n=3)
             return _text(404, f"no canned query {slug!r}" + (f" — did you mean {', '.join(near)}?" if near else " — see /queries"))
-        params = {k: v for k, v in request.query_params.items() if k != "format"}
+        params = {k: v for k, v in request.query_params.items() if k not in PAGING}
+        try:  # limit= and offset=: a page of the answer, as `kg query --limit --offset` prints it
+            page = {k: int(request.query_params[k]) for k in ("limit", "offset") if k in request.query_params}
+            if any(v < 0 for v in page.values()):
+                raise ValueError
+        except ValueError:
+            return _text(400, "limit= and offset= take a number of rows, 0 or more")
         choice = request.query_params.get("format") or neg.pick(request.headers.get("accept"), [
             ("application/json", "json"), ("text/csv", "csv"), ("text/tab-separated-values", "tsv"),
             ("text/plain", "table"), ("text/html", "html")])
         if choice not in ("json", "csv", "tsv", "table", "html"):
             return _text(406 if choice is None else 400, "answers are given as format=json, csv, tsv, table or html")
         job = {"kind": "canned", "slug": slug, "params": params, "fmt": "json" if choice == "html" else choice,
-               "max_rows": self.cfg.max_rows, "queries": str(self.cfg.queries)}
+               "max_rows": self.cfg.max_rows, "queries": str(self.cfg.queries), **page}
         answer = await self.ask(job)
         if isinstance(answer, Response):
             return answer
@@ -301,9 +310,13 @@ class Server:
         names = doc["head"]["vars"]
         rows = [[{"text": b[n]["value"], "href": self.local(b[n]["value"]) if b[n]["type"] == "uri" else None}
                  if n in b else {"text": ""} for n in names] for b in doc["results"]["bindings"]]
-        formats = [{"name": f, "query": urlencode({**params, "format": f})} for f in ("csv", "tsv", "json", "table")]
+        formats = [{"name": f, "query": urlencode({**params, **page, "format": f})} for f in ("csv", "tsv", "json", "table")]
+        offset, limit = page.get("offset", 0), page.get("limit")
+        more = limit is not None and len(rows) == limit  # a full page: the next one may have rows
+        following = urlencode({**params, "limit": limit, "offset": offset + limit, "format": "html"}) if more else None
         return self.html("table.html", title=slug, summary=cq.summary, vars=names, rows=rows, formats=formats,
-                         truncated="X-Hrkg-Truncated" in answer["headers"], max_rows=self.cfg.max_rows)
+                         truncated="X-Hrkg-Truncated" in answer["headers"], max_rows=self.cfg.max_rows,
+                         first=offset + 1, following=following)
 
     async def void(self, request: Request) -> Response:
         try:

@@ -130,7 +130,7 @@ def run_canned(data: _Data, job: dict) -> dict:
         data.catalogue = q.catalogue(Path(job["queries"]))
     cq = data.catalogue[job["slug"]]
     try:
-        results = q.run(store, cq.text, q.bind_params(cq, store, job["params"]))
+        results = q.run(store, q.page(cq.text, job.get("limit"), job.get("offset", 0)), q.bind_params(cq, store, job["params"]))
     except KgError as exc:
         # kg.query speaks to the command line; on the web the parameter is a URL parameter
         return _answer(400, None, str(exc).replace("--param ", "") + "\n")

@@ -50,16 +50,29 @@ export function resultsTable(doc) {
   return el("table", { class: "results" }, el("thead", {}, head), el("tbody", {}, rows));
 }
 
-async function run(cq, form, out) {
+// answers come a page at a time (limit= and offset= of /queries/SLUG): a listing query has rows in
+// proportion to the corpus, tens of thousands on a large store.  200 rows a page, or `#rows=N` in the address.
+const askedRows = Number(new URLSearchParams(location.hash.slice(1)).get("rows"));
+export const PAGE_ROWS = Number.isInteger(askedRows) && askedRows > 0 ? Math.min(askedRows, 10000) : 200;
+
+async function run(cq, form, out, offset = 0) {
   const params = new URLSearchParams({ format: "json" });
   for (const input of form.querySelectorAll("input")) if (input.value.trim()) params.set(input.name, input.value.trim());
+  params.set("limit", String(PAGE_ROWS));
+  if (offset) params.set("offset", String(offset));
   out.replaceChildren(el("p", { class: "status", text: "running…" }));
   const t0 = performance.now();
   try {
     const doc = await getJSON(`queries/${encodeURIComponent(cq.slug)}?${params}`);
     const n = doc.results.bindings.length;
-    out.replaceChildren(el("p", { class: "status", text: `${n} row${n === 1 ? "" : "s"} in ${Math.round(performance.now() - t0)} ms` }),
-      resultsTable(doc));
+    const rows = n && (offset || n === PAGE_ROWS) ? `rows ${offset + 1}–${offset + n}` : `${n} row${n === 1 ? "" : "s"}`;
+    const pager = el("p", { class: "pager" },
+      offset ? el("button", { class: "previous-page", type: "button", text: "previous page",
+        onclick: () => run(cq, form, out, Math.max(0, offset - PAGE_ROWS)) }) : null,
+      n === PAGE_ROWS ? el("button", { class: "next-page", type: "button", text: "next page",
+        onclick: () => run(cq, form, out, offset + PAGE_ROWS) }) : null);
+    out.replaceChildren(el("p", { class: "status", text: `${rows} in ${Math.round(performance.now() - t0)} ms` }),
+      resultsTable(doc), pager);
   } catch (err) {
     out.replaceChildren(el("p", { class: "error", text: err.message }));
   }
