@@ -121,12 +121,19 @@ def sorted_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     return sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
 
 
+def nquads(graph: str, ordered: list[ox.Triple]) -> bytes:
+    """The N-Quads lines of triples in ``graph``, sorted."""
+    if not ordered:
+        return b""
+    g = ox.NamedNode(graph)
+    quads = [ox.Quad(t.subject, t.predicate, t.object, g) for t in ordered]
+    return b"".join(sorted(_lines(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))))
+
+
 def fragment(graph: str, triples: Iterable[ox.Triple]) -> Fragment:
     """Serialise one named graph (triples are de-duplicated and sorted)."""
     ordered = sorted_triples(triples)
-    g = ox.NamedNode(graph)
-    quads = [ox.Quad(t.subject, t.predicate, t.object, g) for t in ordered]
-    nq = b"".join(sorted(_lines(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))))
+    nq = nquads(graph, ordered)
     body = turtle_body(ordered)
     frag = Fragment(graph, len(ordered), nq, body, jsonld_graph(graph, ordered), gz(nq), b"")
     frag.trig_gz = gz(frag.trig_block)
@@ -244,9 +251,7 @@ class Piece:
 def piece_parts(graph: str, triples: Iterable[ox.Triple]) -> dict[str, bytes]:
     """A piece's share of each serialisation: N-Quads lines, Turtle statements, JSON-LD nodes."""
     ordered = sorted_triples(triples)
-    g = ox.NamedNode(graph)
-    nq = b"".join(sorted(_lines(ox.serialize([ox.Quad(t.subject, t.predicate, t.object, g) for t in ordered],
-                                             format=ox.RdfFormat.N_QUADS)))) if ordered else b""
+    nq = nquads(graph, ordered)
     nodes = jsonld_nodes(ordered)
     parts = {"nq": nq, "body": turtle_body(ordered), "jsonld": b",".join(nodes[s] for s in sorted(nodes))}
     _verify(Fragment(graph, len(ordered), nq, parts["body"], b"", b"", b""))
@@ -304,13 +309,11 @@ def merged(graph: str, pieces: list[Piece], loose: Iterable[ox.Triple]) -> Fragm
     runs: list[list[ox.Triple]] = [[] for _ in range(len(kept) + 1)]
     for t in ordered:
         runs[bisect.bisect_right(firsts, str(t.subject))].append(t)
-    g = ox.NamedNode(graph)
     nq, body, nodes = [], [], []
     loaded = [p.parts() for p in kept]
     for i, run in enumerate(runs):
         if run:
-            nq.append(b"".join(sorted(_lines(ox.serialize([ox.Quad(t.subject, t.predicate, t.object, g) for t in run],
-                                                          format=ox.RdfFormat.N_QUADS)))))
+            nq.append(nquads(graph, run))
             body.append(turtle_body(run))
         if i < len(kept):
             nq.append(loaded[i]["nq"])
