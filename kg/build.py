@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology" / "hrr.ttl"
 SEEDS = ROOT / "seeds"
 CACHE_DIR = ".cache"
+RECORD = ".kg-build.json"   # what the last build wrote into OUT, under the key of what it was built from
+_RECORD_FORMAT = 1
 
 
 @dataclass
@@ -86,7 +88,9 @@ class Summary:
     cached: int
     rebuilt: int
     store: str = ""                     # what was done to the store: unchanged, updated (N graphs), rewritten
+    dumps: str = ""                     # what was done to the dumps: unchanged, rewritten
     timings: dict[str, float] = field(default_factory=dict)
+    record: dict | None = None          # what :func:`write_record` records once the build is committed
 
     @property
     def quads(self) -> int:
@@ -187,6 +191,7 @@ class Assessment:
     tracer: validate.Tracer
     _provenance: tuple[Graph, set] | None = None
     pieces: bool = False           # whether the articles' own inferences are not in ``inferred`` but pieces of it
+    whole_key: str = ""            # the digest of everything the build's outputs are made from
 
     @property
     def inferred(self) -> list | None:
@@ -279,7 +284,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
                             "inferred": inferred is not None, "pieces": pieces},
                       {"inferred": ox.serialize(inferred, format=ox.RdfFormat.N_TRIPLES) if inferred else b""})
     return Assessment(ctx, eg, meta, ordered, additions, tfs, report, inferred, clashes, len(todo), clock, tracer,
-                      prov_parts, pieces)
+                      prov_parts, pieces, key)
 
 
 def _provenance(ctx: shard.Context, ordered, tfs) -> tuple[Graph, set]:
@@ -327,9 +332,16 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         raise NotConforming(validate.render(a.report, validate.ReportFormat.TEXT).rstrip())
     if a.clashes:
         raise InconsistencyError(a.clashes[0])
+    own = tx is None
+    if own:
+        journal.settle(out)
+        record = _unchanged(out, a.whole_key)
+        if record is not None:   # built from these very inputs, and nothing since touched what it wrote
+            for stage in ("fragments", "store", "dumps"):
+                a.clock.lap(stage)
+            return _summary(a, out, record["shared"], "unchanged", "unchanged")
     ctx, eg, meta, ordered, additions, prov, inferred, clock = (
         a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance()[0], a.inferred, a.clock)
-    report = a.report
 
     # every graph's fragment: the shared graphs made now, the articles' read from the cache when needed
     whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov}
@@ -367,9 +379,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     counts = {n: f.triples for n, f in made.items()} | {n: m.quads for n, m in articles.items()}
     out.mkdir(parents=True, exist_ok=True)
     clock.lap("fragments")
-    own = tx is None
     if own:
-        journal.settle(out)
         tx = journal.Transaction(out)
     try:
         staging = tx.staging(out)
@@ -388,19 +398,72 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
                                                          staging)
         written[publish.Dump.SUMS] = publish.write_small(out, publish.Dump.SUMS, publish.sums(written), staging)
         publish.commit(out, written, tx)
+        tx.unlink(out / RECORD)   # written once the commit has put the files in place: see write_record
+        shared_counts = {n: f.triples for n, f in made.items()}
+        record = {"format": _RECORD_FORMAT, "key": a.whole_key, "generation": oxstore.staged(out, tx).name,
+                  "files": sorted(d.value for d in written), "shared": shared_counts}
         if own:
             tx.commit()
     except BaseException:
         if own:
             tx.discard()
         raise
+    summary = _summary(a, out, shared_counts, store_state, "rewritten", record)
+    if own:
+        write_record(summary)
     clock.lap("dumps")
+    return summary
+
+
+def _summary(a: Assessment, out: Path, shared: dict[str, int], store_state: str, dumps: str,
+             record: dict | None = None) -> Summary:
     claims = Counter()
-    for m in ordered:
+    for m in a.articles:
         claims.update(m.claims)
-    rebuilt = a.rebuilt + ctx.repaired
-    return Summary(out, len(ordered), claims, len(ctx.entities), counts, report, len(ordered) - rebuilt, rebuilt,
-                   store_state, clock.laps)
+    counts = shared | {str(iris.G.article(m.key)): m.quads for m in a.articles}
+    rebuilt = a.rebuilt + a.ctx.repaired
+    return Summary(out, len(a.articles), claims, len(a.ctx.entities), counts, a.report, len(a.articles) - rebuilt,
+                   rebuilt, store=store_state, dumps=dumps, timings=a.clock.laps, record=record)
+
+
+def _stat(path: Path | str) -> list[int]:
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def write_record(summary: Summary) -> None:
+    """Record, once the commit that wrote them is done, the key of the inputs the build was made
+    from and every file it wrote as it now lies on disk: its size, modification and change times
+    and inode, the figures make and git tell an untouched file by (any write, rename, ``chmod`` or
+    ``touch`` changes the change time).  The record is only ever a reason to skip work: missing,
+    damaged or not matching, the next build writes everything again."""
+    if summary.record is None:
+        return
+    out = summary.out
+    record = dict(summary.record, files={name: _stat(out / name) for name in summary.record["files"]})
+    publish.replace_files({out / RECORD: json.dumps(record, sort_keys=True).encode() + b"\n"})
+
+
+def _unchanged(out: Path, key: str) -> dict | None:
+    """The record of the build in ``out`` if it was made from inputs of digest ``key`` and every file it
+    wrote is still there as it left it (the way make and git tell a file untouched: size, time, inode),
+    no other dump is beside them, and the store is the generation it switched to; else None."""
+    try:
+        record = json.loads((out / RECORD).read_bytes())
+        if (record.get("format") != _RECORD_FORMAT or record.get("key") != key
+                or not isinstance(record.get("shared"), dict)):
+            return None
+        gen = oxstore.current(out)
+        if gen is None or gen.name != record.get("generation") or not (gen / oxstore.MANIFEST).is_file():
+            return None
+        files = record["files"]
+        if {d.value for d in publish.Dump if (out / d.value).exists()} != set(files):
+            return None
+        if any(_stat(out / name) != st for name, st in files.items()):
+            return None
+        return record
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
+        return None
 
 
 def _inferred_piece(ctx: shard.Context, m: shard.ArticleMeta) -> publish.Piece | None:

@@ -80,7 +80,8 @@ def print_summary(summary: builder.Summary) -> None:
           f"({summary.articles} articles, {sum(summary.claims.values())} claims, {summary.entities} entities; "
           f"{summary.inferred} inferred triples; validation: conforms, {warnings} warning{'s' if warnings != 1 else ''})")
     print("claims by type: " + ", ".join(f"{k} {n}" for k, n in sorted(summary.claims.items())))
-    print(f"articles: {summary.cached} from the cache, {summary.rebuilt} rebuilt; store {summary.store}")
+    print(f"articles: {summary.cached} from the cache, {summary.rebuilt} rebuilt; store {summary.store}; "
+          f"dumps {summary.dumps}")
 
 
 def cmd_validate(args) -> int:

@@ -191,8 +191,9 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
             # the build reads the seeds as they will be: every staged file in place of its target
             final = _staged_sources(src, {Path(st[2]): Path(st[1]) for st in tx.steps})
             same = _same(assessed, additions, new_content, cache, seeds)   # then the check's assessment is the build's
-            builder.build(final, out, display_root, tx=tx, assessed=assessed if same else None)
+            summary = builder.build(final, out, display_root, tx=tx, assessed=assessed if same else None)
             tx.commit()   # seeds, store and dumps switch together (kg.journal)
+        builder.write_record(summary)
         return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced)
 
 
