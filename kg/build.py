@@ -91,6 +91,7 @@ class Summary:
     dumps: str = ""                     # what was done to the dumps: unchanged, rewritten
     timings: dict[str, float] = field(default_factory=dict)
     record: dict | None = None          # what :func:`write_record` records once the build is committed
+    finish: Callable[[], None] | None = None   # writes the dumps after the caller's commit (see finish_dumps)
 
     @property
     def quads(self) -> int:
@@ -377,21 +378,16 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
                 progress("dumps", i, len(names))
 
     counts = {n: f.triples for n, f in made.items()} | {n: m.quads for n, m in articles.items()}
+    shared_counts = {n: f.triples for n, f in made.items()}
     out.mkdir(parents=True, exist_ok=True)
     clock.lap("fragments")
-    if own:
-        tx = journal.Transaction(out)
-    try:
+
+    def write_dumps(tx: journal.Transaction, generation: Callable[[], Path]) -> dict:
+        """Stage every dump into ``tx``; the record to write once it is committed."""
         staging = tx.staging(out)
-        for name, f in made.items():   # the lines the store is loaded from, for the next update's difference
-            if ctx.cache.meta(_lines_key(name, f.digest)) is None:
-                ctx.cache.put(_lines_key(name, f.digest), {"graph": name}, {"nq": f.nq})
-        store_state = oxstore.update(out, digests, fragment_of, tx, lambda name, d: _cached_lines(ctx.cache, name, d))
-        # the partitions, added up from each graph's; counted in what was just stored (the generation
-        # the commit will switch to) only should the graphs break what adding up rests on
-        stats = void.statistics(graph_stats, lambda: void.statistics_of_store(
-            ox.Store.read_only(str(oxstore.staged(out, tx)))))
-        clock.lap("store")
+        # the partitions, added up from each graph's; counted in the store generation the dumps
+        # describe only should the graphs break what adding up rests on
+        stats = void.statistics(graph_stats, lambda: void.statistics_of_store(ox.Store.read_only(str(generation()))))
         written = publish.assemble(out, fragments, str(iris.G.INFERRED), staging)
         written[publish.Dump.CONTEXT] = publish.write_small(out, publish.Dump.CONTEXT, publish.context_bytes(), staging)
         written[publish.Dump.VOID] = publish.write_small(out, publish.Dump.VOID, void.describe(meta, counts, written, stats),
@@ -399,20 +395,58 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         written[publish.Dump.SUMS] = publish.write_small(out, publish.Dump.SUMS, publish.sums(written), staging)
         publish.commit(out, written, tx)
         tx.unlink(out / RECORD)   # written once the commit has put the files in place: see write_record
-        shared_counts = {n: f.triples for n, f in made.items()}
-        record = {"format": _RECORD_FORMAT, "key": a.whole_key, "generation": oxstore.staged(out, tx).name,
-                  "files": sorted(d.value for d in written), "shared": shared_counts}
-        if own:
+        return {"format": _RECORD_FORMAT, "key": a.whole_key, "generation": generation().name,
+                "files": sorted(d.value for d in written), "shared": shared_counts}
+
+    if own:
+        tx = journal.Transaction(out)
+    try:
+        for name, f in made.items():   # the lines the store is loaded from, for the next update's difference
+            if ctx.cache.meta(_lines_key(name, f.digest)) is None:
+                ctx.cache.put(_lines_key(name, f.digest), {"graph": name}, {"nq": f.nq})
+        tx.staging(out)
+        store_state = oxstore.update(out, digests, fragment_of, tx, lambda name, d: _cached_lines(ctx.cache, name, d))
+        clock.lap("store")
+        if own:   # kg build: the store and the dumps switch together
+            record = write_dumps(tx, lambda: oxstore.staged(out, tx))
             tx.commit()
+        else:     # kg add: the seeds and the store switch with the old dumps removed; finish_dumps writes them
+            for dump in publish.Dump:
+                tx.unlink(out / dump.value)
+            tx.unlink(out / RECORD)
+            record = None
     except BaseException:
         if own:
             tx.discard()
         raise
-    summary = _summary(a, out, shared_counts, store_state, "rewritten", record)
+    summary = _summary(a, out, shared_counts, store_state, "rewritten" if own else "pending", record)
     if own:
         write_record(summary)
-    clock.lap("dumps")
+        clock.lap("dumps")
+    else:
+        summary.finish = lambda: _finish(summary, write_dumps)
     return summary
+
+
+def finish_dumps(summary: Summary) -> None:
+    """Write the dumps of a build staged into a caller's transaction (``kg add``), once that
+    transaction has committed the seeds and the store: in a journalled commit of their own, then
+    the build record.  Until they are in place the output holds no dump, ``SHA256SUMS`` or
+    ``void.ttl`` at all, never an old one; killed before, the next ``kg build`` writes them."""
+    if summary.finish is not None:
+        summary.finish()
+
+
+def _finish(summary: Summary, write_dumps) -> None:
+    out, t = summary.out, time.perf_counter()
+    summary.finish = None
+    journal.crash_point("between-commits")
+    with journal.Transaction(out) as tx:
+        summary.record = write_dumps(tx, lambda: oxstore.current(out))
+        tx.commit()
+    write_record(summary)
+    summary.dumps = "rewritten"
+    summary.timings["dumps"] = time.perf_counter() - t
 
 
 def _summary(a: Assessment, out: Path, shared: dict[str, int], store_state: str, dumps: str,
