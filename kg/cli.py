@@ -102,8 +102,9 @@ def cmd_validate(args) -> int:
 def cmd_add(args) -> int:
     curate.usage_check(args.additions)
     seeds, display = _seeds(args)
-    applied = curate.add(seeds, display, args.additions, _out(args.out), replace=args.replace,
-                         lock_timeout=args.wait, on_wait=lambda msg: print(msg, file=sys.stderr, flush=True))
+    with progress.Bar(enabled=not args.quiet) as bar:
+        applied = curate.add(seeds, display, args.additions, _out(args.out), replace=args.replace, lock_timeout=args.wait,
+                             on_wait=lambda msg: print(msg, file=sys.stderr, flush=True), progress=bar.update)
     sys.stdout.write(validate.render(applied.outcome.report, validate.ReportFormat.TEXT))
     for r in applied.replaced:
         verb = "replaces" if applied.outcome.conforms else "would replace"
@@ -322,6 +323,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("additions", nargs="+", metavar="ADDITION")
     a.add_argument("--seeds", help="seeds directory (default: the project's seeds/)")
     a.add_argument("--out", default=str(DEFAULT_OUT), help="dumps to rebuild (default: build/)")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--replace", action="store_true",
                    help="allow replacing an annotation or Turtle file the seeds already have (prints the claims removed and added)")
     a.add_argument("--wait", type=float, default=lock.DEFAULT_TIMEOUT, metavar="SECONDS",

@@ -120,18 +120,18 @@ def check(seeds: Path, display_root: str, paths: list[str], cache_dir: Path | No
     return _check(load.Sources.of(seeds, display_root), classify(paths), cachemod.Cache(cache_dir))[0]
 
 
-def _check(src: load.Sources, additions: list[Addition],
-           cache: cachemod.Cache) -> tuple[Outcome, builder.Assessment]:
+def _check(src: load.Sources, additions: list[Addition], cache: cachemod.Cache,
+           progress: builder.Progress | None = None) -> tuple[Outcome, builder.Assessment]:
     """The overlay is loaded first, so input errors in an addition are reported before any
     validation work; the seeds alone are assessed only to subtract the results they already
     have (their whole-corpus results come from the cache, their provenance is not made).
     Both go through the build's per-article stages and its cache: an article the additions
     do not touch is not validated again.  Returns the outcome and the overlay's assessment."""
     if not additions:
-        a = builder.assess(src, cache)
+        a = builder.assess(src, cache, progress=progress)
         report = _report(a)
         return Outcome(report, validate.report_graph(report)), a
-    a = builder.assess(overlay(src, additions), cache)
+    a = builder.assess(overlay(src, additions), cache, progress=progress)
     report = _report(a)
     base = _report(builder.assess(src, cache))
     added = report.minus(base)
@@ -156,7 +156,7 @@ class Applied:
 
 
 def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bool = False,
-        lock_timeout: float = lock.DEFAULT_TIMEOUT, on_wait=None) -> Applied:
+        lock_timeout: float = lock.DEFAULT_TIMEOUT, on_wait=None, progress: builder.Progress | None = None) -> Applied:
     """Apply additions that conform, under the seeds' lock; nothing changes unless all conform.
 
     A taken name (an annotation file or Turtle file the seeds already have) is
@@ -170,7 +170,7 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
         replaced = _replacements(seeds, display_root, additions, replace)
         # the build's cache where a build is; a refused addition then leaves no --out behind
         cache = cachemod.Cache(out / builder.CACHE_DIR if out.is_dir() else None)
-        outcome, assessed = _check(src, additions, cache)
+        outcome, assessed = _check(src, additions, cache, progress)
         if not outcome.conforms:
             return Applied(outcome, [], replaced)
         new_content: dict[Path, bytes] = {}
@@ -191,7 +191,8 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
             # the build reads the seeds as they will be: every staged file in place of its target
             final = _staged_sources(src, {Path(st[2]): Path(st[1]) for st in tx.steps})
             same = _same(assessed, additions, new_content, cache, seeds)   # then the check's assessment is the build's
-            summary = builder.build(final, out, display_root, tx=tx, assessed=assessed if same else None)
+            summary = builder.build(final, out, display_root, tx=tx, assessed=assessed if same else None,
+                                    progress=progress)
             tx.commit()   # seeds, store and dumps switch together (kg.journal)
         builder.finish_dumps(summary)   # queryable already: the dumps follow, in a commit of their own
         return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced)

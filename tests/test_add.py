@@ -189,3 +189,33 @@ def test_a_damaged_inferred_piece_is_computed_again(tmp_path):
     (out / build.RECORD).unlink()   # else the rebuild, from unchanged inputs, writes nothing and reads no piece
     again = build.build(seeds, out, "seeds", jobs=1)
     assert again.rebuilt == 2 and _dumps(out) == before
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_kg_add_shows_progress_on_a_terminal_only(tmp_path, quiet):
+    """A real `kg add` with its stderr on a pseudo-terminal: the bar's stages, unless --quiet."""
+    import os
+    from conftest import ROOT, SEEDS, copy_seeds
+    seeds = copy_seeds(tmp_path, ("001.yaml",))
+    out = tmp_path / "out"
+    build.build(seeds, out, "seeds", jobs=1)
+    art = next((SEEDS / "articles").glob("002_*.txt"))
+    master, slave = os.openpty()
+    try:
+        p = subprocess.run([sys.executable, "-m", "kg", "add", "--seeds", str(seeds), "--out", str(out),
+                            *(["--quiet"] if quiet else []), str(art), str(SEEDS / "annotations" / "002.yaml")],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=slave, timeout=600)
+        os.close(slave)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:   # the terminal's other end closed: all read
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        os.close(master)
+    assert p.returncode == 0 and b"added:" in p.stdout
+    assert (b"dumps" in err and b"left" in err) is not quiet, err[-500:]
