@@ -92,6 +92,7 @@ class Summary:
     timings: dict[str, float] = field(default_factory=dict)
     record: dict | None = None          # what :func:`write_record` records once the build is committed
     finish: Callable[[], None] | None = None   # writes the dumps after the caller's commit (see finish_dumps)
+    superseded: list = field(default_factory=list)   # (cache, key) of lines write_record deletes
 
     @property
     def quads(self) -> int:
@@ -405,6 +406,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
             if ctx.cache.meta(_lines_key(name, f.digest)) is None:
                 ctx.cache.put(_lines_key(name, f.digest), {"graph": name}, {"nq": f.nq})
         tx.staging(out)
+        before = oxstore.manifest(oxstore.current(out))   # the digests the lines kept for this store are under
         store_state = oxstore.update(out, digests, fragment_of, tx, lambda name, d: _cached_lines(ctx.cache, name, d))
         clock.lap("store")
         if own:   # kg build: the store and the dumps switch together
@@ -420,6 +422,9 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
             tx.discard()
         raise
     summary = _summary(a, out, shared_counts, store_state, "rewritten" if own else "pending", record)
+    # once committed, the lines the previous generation was loaded from are of no further use
+    summary.superseded = [(ctx.cache, _lines_key(n, d)) for n, d in before.items()
+                          if n in made and digests.get(n) != d]
     if own:
         write_record(summary)
         clock.lap("dumps")
@@ -471,6 +476,9 @@ def write_record(summary: Summary) -> None:
     and inode, the figures make and git tell an untouched file by (any write, rename, ``chmod`` or
     ``touch`` changes the change time).  The record is only ever a reason to skip work: missing,
     damaged or not matching, the next build writes everything again."""
+    for cache, key in summary.superseded:   # a shared graph's N-Quads lines for a generation now gone
+        cache.delete(key)
+    summary.superseded = []
     if summary.record is None:
         return
     out = summary.out

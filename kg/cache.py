@@ -82,6 +82,13 @@ class Cache:
             raise
         self._metas.pop(key, None)
 
+    def delete(self, key: str) -> None:
+        """Remove an entry (no error if there is none)."""
+        if self.dir is None:
+            return
+        self._path(key).unlink(missing_ok=True)
+        self._metas.pop(key, None)
+
 
 def encode(meta: dict, parts: dict[str, bytes]) -> bytes:
     header = json.dumps({"meta": meta, "parts": [[k, len(v)] for k, v in parts.items()]},

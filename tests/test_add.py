@@ -219,3 +219,32 @@ def test_kg_add_shows_progress_on_a_terminal_only(tmp_path, quiet):
         os.close(master)
     assert p.returncode == 0 and b"added:" in p.stdout
     assert (b"dumps" in err and b"left" in err) is not quiet, err[-500:]
+
+
+def test_superseded_lines_are_dropped_from_the_cache(tmp_path):
+    """The shared graphs' N-Quads lines (kept for the next patch of the store) are kept for the
+    current generation only: after a kg add, one entry per shared graph, under its new digest."""
+    from conftest import SEEDS, copy_seeds
+    seeds = copy_seeds(tmp_path, ("001.yaml",))
+    out = tmp_path / "out"
+    build.build(seeds, out, "seeds", jobs=1)
+    cache = cachemod.Cache(out / build.CACHE_DIR)
+
+    def lines_entries() -> dict[str, str]:
+        found = {}
+        for entry in (out / build.CACHE_DIR).rglob("*.entry"):
+            meta = cache.meta(entry.stem) or {}
+            if meta.keys() == {"graph"}:
+                assert meta["graph"] not in found, "two generations' lines of one graph"
+                found[meta["graph"]] = entry.stem
+        return found
+
+    first = lines_entries()
+    assert len(first) >= 3   # ontology, entities, provenance, inferred
+    art = next((SEEDS / "articles").glob("002_*.txt"))
+    curate.add(seeds, "seeds", [str(art), str(SEEDS / "annotations" / "002.yaml")], out)
+    after = lines_entries()
+    current = oxstore.manifest(oxstore.current(out))
+    assert set(after) == set(first)
+    assert after == {name: build._lines_key(name, current[name]) for name in after}
+    assert after[str(iris.G.PROVENANCE)] != first[str(iris.G.PROVENANCE)], "the provenance graph changed"
