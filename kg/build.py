@@ -488,7 +488,7 @@ def write_record(summary: Summary) -> None:
 
 def _unchanged(out: Path, key: str) -> dict | None:
     """The record of the build in ``out`` if it was made from inputs of digest ``key`` and every file it
-    wrote is still there as it left it (the way make and git tell a file untouched: size, time, inode),
+    wrote is still there as it left it (size, modification and change times, inode: see write_record),
     no other dump is beside them, and the store is the generation it switched to; else None."""
     try:
         record = json.loads((out / RECORD).read_bytes())

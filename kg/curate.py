@@ -193,7 +193,7 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
             same = _same(assessed, additions, new_content, cache, seeds)   # then the check's assessment is the build's
             summary = builder.build(final, out, display_root, tx=tx, assessed=assessed if same else None,
                                     progress=progress)
-            tx.commit()   # seeds, store and dumps switch together (kg.journal)
+            tx.commit()   # seeds and store switch together, the old dumps removed (kg.journal)
         builder.finish_dumps(summary)   # queryable already: the dumps follow, in a commit of their own
         return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced)
 
