@@ -9,7 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg import cli, iris
+from kg import build, cli, iris
 from kg.registry import load_dataset_meta
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +81,7 @@ def snapshot(directory: Path) -> dict[str, bytes]:
             continue
         if p.is_symlink():
             out[str(rel)] = os.readlink(p).encode()
-        elif rel.name == ".kg-build.json":   # the build record (tests/test_record.py): stat figures, a hint
+        elif rel.name == build.RECORD:   # the build record (tests/test_record.py): stat figures, a hint
             continue
         elif p.is_file() and not rel.parts[0].startswith((".store-", ".cache")):
             out[str(rel)] = p.read_bytes()

@@ -57,7 +57,7 @@ def test_anything_touched_is_written_again(built, damage):
     if damage == "edit":
         with open(target, "ab") as fh:
             fh.write(b"# an edit\n")
-    elif damage == "same-size":   # other bytes, same size, and the old time put back: the inode tells
+    elif damage == "same-size":   # other bytes, same size, the old modification time put back: the change time tells
         data = target.read_bytes()
         st = target.stat()
         target.unlink()
