@@ -13,6 +13,7 @@ build must equal.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import multiprocessing
@@ -32,7 +33,7 @@ from . import (
 from .errors import InconsistencyError, InputError, InputErrors, KgError, NotConforming, collect
 from .model import Dataset
 from .registry import load_dataset_meta
-from .store import Store, ox_triples, rdflib_term
+from .store import Store, Triples, ox_triples, rdflib_term
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology" / "hrr.ttl"
@@ -168,11 +169,11 @@ def _run_articles(ctx: shard.Context, keys: list[str], jobs: int, progress: Prog
     return done
 
 
-def _parse_nt(lines: list[str]) -> Graph:
-    g = Graph()
-    if lines:
-        g.parse(data="\n".join(lines) + "\n", format="nt")
-    return g
+def _nt_triples(lines) -> set:
+    """rdflib triples of N-Triples lines, parsed by pyoxigraph (rdflib's parser took 30 times as long)."""
+    data = "\n".join(lines).encode()
+    return {(rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object))
+            for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)} if data else set()
 
 
 @dataclass
@@ -191,9 +192,10 @@ class Assessment:
     rebuilt: int
     clock: "_Clock"
     tracer: validate.Tracer
-    _provenance: tuple[Graph, set] | None = None
+    _provenance: tuple[Triples, set] | None = None
     pieces: bool = False           # whether the articles' own inferences are not in ``inferred`` but pieces of it
     whole_key: str = ""            # the digest of everything the build's outputs are made from
+    drafts: list = field(default_factory=list)   # the registry's input errors (its entries marked draft)
 
     @property
     def inferred(self) -> list | None:
@@ -203,7 +205,7 @@ class Assessment:
                               for q in ox.parse(self._inferred, format=ox.RdfFormat.N_TRIPLES)] if self._inferred else []
         return self._inferred
 
-    def provenance(self) -> tuple[Graph, set]:
+    def provenance(self) -> tuple[Triples, set]:
         """The provenance graph and its common part (made only when needed: an assessment whose
         whole-corpus results are cached, such as the seeds' that ``kg add`` subtracts, never needs it)."""
         if self._provenance is None:
@@ -220,17 +222,35 @@ class Assessment:
 
 
 def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
-           progress: Progress | None = None) -> Assessment:
+           progress: Progress | None = None, like: Assessment | None = None) -> Assessment:
     """Load, validate and reason over the corpus, each article from the cache where its inputs are
-    unchanged and in the pool otherwise; input errors raise, nothing is written (but the cache)."""
+    unchanged and in the pool otherwise; input errors raise, nothing is written (but the cache).
+
+    ``like``: an assessment of sources that differ from ``src`` in some articles and annotation
+    files only, made with the same cache (``kg add`` assesses its overlay, then the seeds it
+    subtracts); its registry and each article it read from the very same files are taken as they
+    are, not loaded and looked up again."""
     clock = _Clock()
-    ctx, eg, meta, drafts = _context(src, cache)
+    reuse = like is not None and like.ctx.cache.dir == cache.dir and like.ctx.src.entity_files == src.entity_files
+    if reuse:
+        ctx = copy.copy(like.ctx)
+        ctx.src, ctx.loader, ctx.repaired = src, load.ArticleLoader(src, ctx.entities), 0
+        eg, meta, drafts = like.entities_graph, like.meta, like.drafts
+        known = {m.key: m for m in like.articles}
+    else:
+        ctx, eg, meta, drafts = _context(src, cache)
+        known = {}
     clock.lap("registry")
     keys = sorted(src.annotations)
     metas: dict[str, shard.ArticleMeta] = {}
     todo = []
     for key in keys:
-        m = shard.lookup(ctx, key)
+        m = known.get(key)
+        if m is not None and (like.ctx.src.annotations[key] != src.annotations[key]
+                              or like.ctx.src.articles.get(m.file) != src.articles.get(m.file)):
+            m = None   # read from another file this time
+        if m is None:
+            m = shard.lookup(ctx, key)
         if m is None:
             todo.append(key)
         else:
@@ -286,12 +306,13 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
                             "inferred": inferred is not None, "pieces": pieces},
                       {"inferred": ox.serialize(inferred, format=ox.RdfFormat.N_TRIPLES) if inferred else b""})
     return Assessment(ctx, eg, meta, ordered, additions, tfs, report, inferred, clashes, len(todo), clock, tracer,
-                      prov_parts, pieces, key)
+                      prov_parts, pieces, key, list(drafts))
 
 
-def _provenance(ctx: shard.Context, ordered, tfs) -> tuple[Graph, set]:
-    """The provenance graph, and the part of it that describes no article."""
-    prov = Graph()
+def _provenance(ctx: shard.Context, ordered, tfs) -> tuple[Triples, set]:
+    """The provenance graph (a set of rdflib triples: an rdflib ``Graph`` cost four times as much to
+    fill, and nothing queries it), and the part of it that describes no article."""
+    prov = Triples()
     provenance.describe_common(prov, ctx.meta, [m.curator for m in ordered], [(tf.name, tf.sha256) for tf in tfs],
                                load.file_sha256(ctx.src.entity_files[0][0]), load.file_sha256(ONTOLOGY))
     common_prov = set(prov)
@@ -345,31 +366,50 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     ctx, eg, meta, ordered, additions, prov, inferred, clock = (
         a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance()[0], a.inferred, a.clock)
 
-    # every graph's fragment: the shared graphs made now, the articles' read from the cache when needed
-    whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov}
-    made, graph_stats = {}, {}   # and each shared graph's share of void.ttl's statistics (the articles' are cached)
-
-    def shared(name: str, g: Graph) -> None:
-        triples = ox_triples(g)
-        made[name], graph_stats[name] = publish.fragment(name, triples), void.graph_stats(triples)
-
-    for n, g in whole.items():
-        shared(str(n), g)
+    # every graph's N-Quads now (the store is loaded from them); the other serialisations of the shared
+    # graphs only when the dumps are written, which kg add does after its first commit
     inf = str(iris.G.INFERRED)
-    pieces = [p for p in (_inferred_piece(ctx, m) for m in ordered) if p] if a.pieces else []
-    if pieces:   # each article's own inferences serialised once, with the article; the rest made now
-        made[inf] = publish.merged(inf, pieces, inferred)
+    whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov}
+    whole |= {iris.G.addition(name): g for name, g in additions.items() if len(g)}
+    triples_of = {str(n): publish.sorted_triples(ox_triples(g)) for n, g in whole.items()}
+    nqs = {n: publish.nquads(n, ts) for n, ts in triples_of.items()}
+    counts_of = {n: len(ts) for n, ts in triples_of.items()}
+    if a.pieces:   # each article's own inferences serialised once, with the article; the rest when the dumps are
+        nqs[inf], counts_of[inf] = publish.merged_nquads(inf, [m.inferred_own for m in ordered], inferred)
     elif inferred:
-        made[inf] = publish.fragment(inf, inferred)
-    for name, g in additions.items():
-        if len(g):
-            shared(str(iris.G.addition(name)), g)
+        triples_of[inf] = publish.sorted_triples(inferred)
+        nqs[inf], counts_of[inf] = publish.nquads(inf, triples_of[inf]), len(triples_of[inf])
+    if not counts_of.get(inf, 1):   # nothing inferred: no inferred graph
+        del nqs[inf], counts_of[inf]
     articles = {str(iris.G.article(m.key)): m for m in ordered}
-    graph_stats |= {n: m.stats for n, m in articles.items()}
-    digests = {n: f.digest for n, f in made.items()} | {n: m.digest for n, m in articles.items()}
+    digests = {n: hashlib.sha256(nq).hexdigest() for n, nq in nqs.items()} | {n: m.digest for n, m in articles.items()}
+    made: dict[str, publish.Fragment] = {}
+
+    def shared_fragment(name: str) -> publish.Fragment:
+        """A shared graph's every serialisation: the ontology's, the registry's and the additions' from
+        the cache when a build before made them (they seldom change), the others made now."""
+        if name not in made:
+            key = cachemod.digest("shared-fragment", name, digests[name])
+            kept = name not in (inf, str(iris.G.PROVENANCE))
+            entry = ctx.cache.get(key) if kept else None
+            if entry is not None and entry[0].get("graph") == name and entry[0].get("triples") == counts_of[name]:
+                f = publish.Fragment.of_parts(name, counts_of[name], entry[1])
+            elif name == inf and a.pieces:
+                f = publish.merged(inf, [p for p in (_inferred_piece(ctx, m) for m in ordered) if p], inferred)
+            else:
+                f = publish.fragment(name, triples_of[name])
+                if kept:
+                    ctx.cache.put(key, {"graph": name, "triples": f.triples}, f.parts())
+            if f.digest != digests[name] or f.triples != counts_of[name]:   # would be a bug: never published
+                raise KgError(f"graph <{name}>: its serialisations do not hold the N-Quads the store was loaded from")
+            made[name] = f
+        return made[name]
+
+    def nq_of(name: str) -> bytes:
+        return nqs[name] if name in nqs else shard.fragment(ctx, articles[name]).nq
 
     def fragment_of(name: str) -> publish.Fragment:
-        return made[name] if name in made else shard.fragment(ctx, articles[name])
+        return shared_fragment(name) if name in nqs else shard.fragment(ctx, articles[name])
 
     def fragments():
         names = sorted(digests)
@@ -378,8 +418,13 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
             if progress:
                 progress("dumps", i, len(names))
 
-    counts = {n: f.triples for n, f in made.items()} | {n: m.quads for n, m in articles.items()}
-    shared_counts = {n: f.triples for n, f in made.items()}
+    def graph_stats() -> dict:
+        """Each graph's share of void.ttl's statistics: the articles' are cached, the shared graphs' counted now."""
+        return {n: void.graph_stats(ts) for n, ts in triples_of.items() if n != inf} | {
+            n: m.stats for n, m in articles.items()}
+
+    counts = counts_of | {n: m.quads for n, m in articles.items()}
+    shared_counts = dict(counts_of)
     out.mkdir(parents=True, exist_ok=True)
     clock.lap("fragments")
 
@@ -388,7 +433,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         staging = tx.staging(out)
         # the partitions, added up from each graph's; counted in the store generation the dumps
         # describe only should the graphs break what adding up rests on
-        stats = void.statistics(graph_stats, lambda: void.statistics_of_store(ox.Store.read_only(str(generation()))))
+        stats = void.statistics(graph_stats(), lambda: void.statistics_of_store(ox.Store.read_only(str(generation()))))
         written = publish.assemble(out, fragments, str(iris.G.INFERRED), staging)
         written[publish.Dump.CONTEXT] = publish.write_small(out, publish.Dump.CONTEXT, publish.context_bytes(), staging)
         written[publish.Dump.VOID] = publish.write_small(out, publish.Dump.VOID, void.describe(meta, counts, written, stats),
@@ -402,12 +447,12 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     if own:
         tx = journal.Transaction(out)
     try:
-        for name, f in made.items():   # the lines the store is loaded from, for the next update's difference
-            if ctx.cache.meta(_lines_key(name, f.digest)) is None:
-                ctx.cache.put(_lines_key(name, f.digest), {"graph": name}, {"nq": f.nq})
+        for name, nq in nqs.items():   # the lines the store is loaded from, for the next update's difference
+            if ctx.cache.meta(_lines_key(name, digests[name])) is None:
+                ctx.cache.put(_lines_key(name, digests[name]), {"graph": name}, {"nq": nq})
         tx.staging(out)
         before = oxstore.manifest(oxstore.current(out))   # the digests the lines kept for this store are under
-        store_state = oxstore.update(out, digests, fragment_of, tx, lambda name, d: _cached_lines(ctx.cache, name, d))
+        store_state = oxstore.update(out, digests, nq_of, tx, lambda name, d: _cached_lines(ctx.cache, name, d))
         clock.lap("store")
         if own:   # kg build: the store and the dumps switch together
             record = write_dumps(tx, lambda: oxstore.staged(out, tx))
@@ -424,7 +469,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     summary = _summary(a, out, shared_counts, store_state, "rewritten" if own else "pending", record)
     # once committed, the lines the previous generation was loaded from are of no further use
     summary.superseded = [(ctx.cache, _lines_key(n, d)) for n, d in before.items()
-                          if n in made and digests.get(n) != d]
+                          if n in nqs and digests.get(n) != d]
     if own:
         write_record(summary)
         clock.lap("dumps")
@@ -548,9 +593,9 @@ def _validate(ctx, eg, prov, common_prov, additions, tracer, ordered) -> validat
             data.add(t)
     for t in common_prov:
         data.add(t)
-    for m in ordered:
-        if str(iris.G.article(m.key)) in {str(n) for n in touched}:
-            for t in prov.triples((iris.G.article(m.key), None, None)):
+    if touched:
+        for t in prov:
+            if t[0] in touched:
                 data.add(t)
     shacl, _ = validate.shacl(data, tracer)
     graphs = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov, **touched}
@@ -579,14 +624,14 @@ def _infer(ctx, eg, prov, additions, ordered, pieces: bool = False) -> list:
     """The inferred graph (as pyoxigraph triples): each article's own inferences (unless ``pieces``:
     then they are cached pieces of it, see :func:`kg.publish.merged`), plus the closure of the
     registry, the additions and what the articles let the reasoner conclude about shared resources."""
-    shared = _parse_nt(sorted({line for m in ordered for line in m.inferred_shared}))
-    closed = infer.reasoner_input(ctx.ontology, [eg, shared, *additions.values()], ctx.reasoned)
-    asserted_input = set(closed)
-    infer.expand(closed)
+    # on sets of triples, as an article's closure is (tests/test_infer_sets.py holds it equal to a graph's)
+    shared = _nt_triples({line for m in ordered for line in m.inferred_shared})
+    given = infer.reasoner_triples(ctx.ontology, [eg, shared, *additions.values()], ctx.reasoned)
+    closed = infer.close(given)
     asserted = set(eg) | set(prov) | set(ctx.ontology)
     for g in additions.values():
         asserted |= set(g)
-    whole = {t for t in infer.new_triples(closed, asserted_input) if t not in asserted}
+    whole = {t for t in infer.new_triples(closed, given) if t not in asserted}
     whole |= {t for t in shared if t not in asserted}
     triples = ox_triples(whole)
     if pieces:

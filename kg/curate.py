@@ -133,7 +133,7 @@ def _check(src: load.Sources, additions: list[Addition], cache: cachemod.Cache,
         return Outcome(report, validate.report_graph(report)), a
     a = builder.assess(overlay(src, additions), cache, progress=progress)
     report = _report(a)
-    base = _report(builder.assess(src, cache))
+    base = _report(builder.assess(src, cache, like=a))
     added = report.minus(base)
     return Outcome(added, validate.report_graph(added)), a
 

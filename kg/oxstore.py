@@ -15,15 +15,12 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import pyoxigraph as ox
 
 from . import journal
 from .errors import UsageError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from . import publish
 
 STORE = "store"
 _PREFIX = ".store-"
@@ -103,7 +100,7 @@ def _quads(nq: bytes):
     return ox.parse(nq, format=ox.RdfFormat.N_QUADS)
 
 
-def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "publish.Fragment"],
+def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
            tx: journal.Transaction, previous: Callable[[str, str], bytes | None] | None = None) -> str:
     """Make ``OUT/store`` hold exactly the graphs ``digests`` names.
 
@@ -137,12 +134,12 @@ def update(out: Path, digests: dict[str, str], fragment_of: Callable[[str], "pub
                 before = previous(name, old[name]) if previous is not None and name in old else None
                 if before is None:
                     st.remove_graph(ox.NamedNode(name))
-                    st.bulk_extend(_quads(fragment_of(name).nq))
+                    st.bulk_extend(_quads(nq_of(name)))
                 else:
-                    _patch(st, before, fragment_of(name).nq)
+                    _patch(st, before, nq_of(name))
         else:
             st = ox.Store(str(gen))
-            st.bulk_extend(q for name in sorted(digests) for q in _quads(fragment_of(name).nq))
+            st.bulk_extend(q for name in sorted(digests) for q in _quads(nq_of(name)))
         st.flush()
         if not incremental:
             st.optimize()

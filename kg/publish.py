@@ -284,6 +284,16 @@ def _clashing(pieces: list[Piece], subjects: set[str], lo: str, hi: str) -> set[
     return bad
 
 
+def merged_nquads(graph: str, lines: Iterable[list[str]], loose: Iterable[ox.Triple]) -> tuple[bytes, int]:
+    """The N-Quads of the graph :func:`merged` makes of pieces (given here by their N-Triples lines,
+    without line ends) and loose triples, and how many triples it holds: the same bytes (build checks
+    that they are), made without reading or serialising any piece."""
+    suffix = f"<{graph}> .\n".encode()
+    out = {line.encode()[:-1] + suffix for piece in lines for line in piece}   # "<s> <p> <o> ." -> "<s> <p> <o> <g> .\n"
+    out.update(_lines(nquads(graph, sorted_triples(loose))))
+    return b"".join(sorted(out)), len(out)
+
+
 def merged(graph: str, pieces: list[Piece], loose: Iterable[ox.Triple]) -> Fragment:
     """The fragment of a graph made of cached pieces and loose triples: byte for byte what
     :func:`fragment` makes of all their triples, but only the loose ones are serialised.
