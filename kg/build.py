@@ -374,15 +374,21 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     triples_of = {str(n): publish.sorted_triples(ox_triples(g)) for n, g in whole.items()}
     nqs = {n: publish.nquads(n, ts) for n, ts in triples_of.items()}
     counts_of = {n: len(ts) for n, ts in triples_of.items()}
-    if a.pieces:   # each article's own inferences serialised once, with the article; the rest when the dumps are
-        nqs[inf], counts_of[inf] = publish.merged_nquads(inf, [m.inferred_own for m in ordered], inferred)
+    pieced = None   # the inferred graph as the articles' own pieces and loose triples (see _Pieced)
+    if a.pieces:
+        pieced = _Pieced(inf, ordered, inferred)
+        counts_of[inf] = pieced.triples
     elif inferred:
         triples_of[inf] = publish.sorted_triples(inferred)
         nqs[inf], counts_of[inf] = publish.nquads(inf, triples_of[inf]), len(triples_of[inf])
     if not counts_of.get(inf, 1):   # nothing inferred: no inferred graph
-        del nqs[inf], counts_of[inf]
+        del counts_of[inf]
+        nqs.pop(inf, None)
+        pieced = None
     articles = {str(iris.G.article(m.key)): m for m in ordered}
     digests = {n: hashlib.sha256(nq).hexdigest() for n, nq in nqs.items()} | {n: m.digest for n, m in articles.items()}
+    if pieced is not None:
+        digests[inf] = pieced.digest
     made: dict[str, publish.Fragment] = {}
 
     def shared_fragment(name: str) -> publish.Fragment:
@@ -400,16 +406,19 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
                 f = publish.fragment(name, triples_of[name])
                 if kept:
                     ctx.cache.put(key, {"graph": name, "triples": f.triples}, f.parts())
-            if f.digest != digests[name] or f.triples != counts_of[name]:   # would be a bug: never published
+            by_pieces = name == inf and pieced is not None   # its digest names its pieces, not its bytes
+            if (f.digest != digests[name] and not by_pieces) or f.triples != counts_of[name]:   # would be a bug
                 raise KgError(f"graph <{name}>: its serialisations do not hold the N-Quads the store was loaded from")
             made[name] = f
         return made[name]
 
     def nq_of(name: str) -> bytes:
+        if name == inf and pieced is not None:
+            return pieced.nquads()
         return nqs[name] if name in nqs else shard.fragment(ctx, articles[name]).nq
 
     def fragment_of(name: str) -> publish.Fragment:
-        return shared_fragment(name) if name in nqs else shard.fragment(ctx, articles[name])
+        return shared_fragment(name) if name in counts_of else shard.fragment(ctx, articles[name])
 
     def fragments():
         names = sorted(digests)
@@ -450,9 +459,12 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         for name, nq in nqs.items():   # the lines the store is loaded from, for the next update's difference
             if ctx.cache.meta(_lines_key(name, digests[name])) is None:
                 ctx.cache.put(_lines_key(name, digests[name]), {"graph": name}, {"nq": nq})
+        if pieced is not None:         # what the inferred graph is made of, for the next update's difference
+            pieced.keep(ctx.cache)
         tx.staging(out)
         before = oxstore.manifest(oxstore.current(out))   # the digests the lines kept for this store are under
-        store_state = oxstore.update(out, digests, nq_of, tx, lambda name, d: _cached_lines(ctx.cache, name, d))
+        store_state = oxstore.update(out, digests, nq_of, tx, lambda name, d: _cached_lines(ctx.cache, name, d),
+                                     lambda name, d: pieced.patch(ctx.cache, d) if name == inf and pieced else None)
         clock.lap("store")
         if own:   # kg build: the store and the dumps switch together
             record = write_dumps(tx, lambda: oxstore.staged(out, tx))
@@ -468,8 +480,8 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         raise
     summary = _summary(a, out, shared_counts, store_state, "rewritten" if own else "pending", record)
     # once committed, the lines the previous generation was loaded from are of no further use
-    summary.superseded = [(ctx.cache, _lines_key(n, d)) for n, d in before.items()
-                          if n in nqs and digests.get(n) != d]
+    summary.superseded = [(ctx.cache, _lines_key(n, d) if n != inf else _Pieced.state_key(d)) for n, d in before.items()
+                          if n in counts_of and digests.get(n) != d]
     if own:
         write_record(summary)
         clock.lap("dumps")
@@ -569,6 +581,100 @@ def _inferred_piece(ctx: shard.Context, m: shard.ArticleMeta) -> publish.Piece |
             raise KgError(f"the build cache lost the inferences of article {m.key} while building; build again")
         return entry[1]
     return publish.piece_of_lines(m.inferred_own, parts)
+
+
+class _Pieced:
+    """The inferred graph as the union of every article's own inferences (the N-Triples lines its
+    header holds; their subjects are the article's own resources) and the loose triples the
+    whole-corpus pass makes, held without being put together.
+
+    Its digest names the articles (by cache key) and the loose triples' lines, so the next update
+    of the store finds, under that digest, what the current generation's inferred graph is made
+    of and changes the graph by the difference: the lines of the articles added, changed or
+    removed and of the loose triples, with no N-Quads of the whole graph made, kept or compared
+    (at 10,000 articles they are 300 MB). The N-Quads are made only for a fresh load."""
+
+    def __init__(self, graph: str, ordered, loose) -> None:
+        self.graph, self.base = graph, iris.base() + "article/"
+        self.metas = {m.key: m for m in ordered if m.inferred_own}
+        data = ox.serialize(publish.sorted_triples(loose or []), format=ox.RdfFormat.N_TRIPLES)
+        self.loose_nt = data
+        self.loose = {line for line in data.decode().split("\n") if line}
+        self._own: dict[str, set] = {}
+        self.digest = cachemod.digest("inferred-graph", hashlib.sha256(data).hexdigest(),
+                                      *(f"{k}\0{m.digest}" for k, m in sorted(self.metas.items())))
+        self.triples = sum(len(m.inferred_own) for m in self.metas.values()) + sum(
+            1 for line in self.loose if not self._in_own(line))
+
+    @staticmethod
+    def state_key(digest: str) -> str:
+        return cachemod.digest("inferred-state", digest)
+
+    def owner(self, line: str) -> str | None:
+        """The article whose own resource the line's subject is (as kg.shard.compute tells them)."""
+        if not line.startswith("<" + self.base):
+            return None
+        rest = line[len(self.base) + 1:line.index(">")]
+        return rest.split("/", 1)[0]
+
+    def own(self, key: str) -> set:
+        if key not in self._own:
+            self._own[key] = set(self.metas[key].inferred_own) if key in self.metas else set()
+        return self._own[key]
+
+    def _in_own(self, line: str) -> bool:
+        key = self.owner(line)
+        return key is not None and line in self.own(key)
+
+    def holds(self, line: str) -> bool:
+        return line in self.loose or self._in_own(line)
+
+    def nquads(self) -> bytes:
+        """The graph's N-Quads, for a fresh load: put together from every piece's lines."""
+        loose = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(self.loose_nt, format=ox.RdfFormat.N_TRIPLES)]
+        return publish.merged_nquads(self.graph, [m.inferred_own for m in self.metas.values()], loose)[0]
+
+    def keep(self, cache: cachemod.Cache) -> None:
+        key = self.state_key(self.digest)
+        if cache.meta(key) is None:
+            cache.put(key, {"graph": self.graph, "articles": {k: m.digest for k, m in sorted(self.metas.items())}},
+                      {"loose": self.loose_nt})
+
+    def patch(self, cache: cachemod.Cache, old_digest: str) -> tuple[bytes, bytes] | None:
+        """(the N-Quads lines to remove, those to add) that make the inferred graph of digest
+        ``old_digest`` this one, or None if the cache no longer tells what that graph was made of."""
+        entry = cache.get(self.state_key(old_digest))
+        if entry is None or entry[0].get("graph") != self.graph or not isinstance(entry[0].get("articles"), dict):
+            return None
+        old_map, loose_nt = entry[0]["articles"], entry[1].get("loose", b"")
+        if cachemod.digest("inferred-graph", hashlib.sha256(loose_nt).hexdigest(),
+                           *(f"{k}\0{d}" for k, d in sorted(old_map.items()))) != old_digest:
+            return None
+        old_loose = {line for line in loose_nt.decode().split("\n") if line}
+        come = self.loose - old_loose
+        candidates = old_loose - self.loose
+        for key, m in self.metas.items():
+            if old_map.get(key) != m.digest:
+                come |= self.own(key)
+        for key, d in old_map.items():
+            if key not in self.metas or self.metas[key].digest != d:
+                header = cache.meta(d)   # the article as the current generation holds it
+                if header is None or header.get("key") != key or not isinstance(header.get("inferred_own"), list):
+                    return None
+                candidates.update(header["inferred_own"])
+        gone = {line for line in candidates if not self.holds(line)}
+        if gone:   # a kept line that is one stored quad with a removed one goes back in (see oxstore._patch)
+            keys = {tuple(line.split(" ", 2)[:2]) for line in gone}
+            for line in self.loose:
+                if tuple(line.split(" ", 2)[:2]) in keys:
+                    come.add(line)
+            for key in {self.owner(line) for line in gone} - {None}:
+                come.update(line for line in self.own(key) if tuple(line.split(" ", 2)[:2]) in keys)
+        suffix = f"<{self.graph}> .\n"
+        return (
+            "".join(line[:-1] + suffix for line in sorted(gone)).encode(),
+            "".join(line[:-1] + suffix for line in sorted(come)).encode(),
+        )
 
 
 def _lines_key(name: str, digest: str) -> str:

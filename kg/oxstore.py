@@ -101,7 +101,8 @@ def _quads(nq: bytes):
 
 
 def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
-           tx: journal.Transaction, previous: Callable[[str, str], bytes | None] | None = None) -> str:
+           tx: journal.Transaction, previous: Callable[[str, str], bytes | None] | None = None,
+           patch_of: Callable[[str, str], tuple[bytes, bytes] | None] | None = None) -> str:
     """Make ``OUT/store`` hold exactly the graphs ``digests`` names.
 
     Unchanged store: nothing is done.  A few graphs changed: the current
@@ -110,7 +111,8 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
     difference of its N-Quads lines where ``previous(graph, digest)`` still has
     the lines the current generation was loaded from (a shared graph that a
     ``kg add`` changes by a few hundred quads of 200,000), else by removing it
-    and loading it again.  Many changed (or no usable current store): a new
+    and loading it again; or, where ``patch_of(graph, digest)`` gives them, by the N-Quads lines to
+    remove and to add that it says make that graph the new one.  Many changed (or no usable current store): a new
     generation is bulk-loaded.  The switch to the new generation is planned in
     ``tx``, to happen when it commits.
     Returns what was done, for the summary.
@@ -131,6 +133,10 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
             for name in removed:
                 st.remove_graph(ox.NamedNode(name))
             for name in changed:
+                delta = patch_of(name, old[name]) if patch_of is not None and name in old else None
+                if delta is not None:
+                    _apply(st, *delta)
+                    continue
                 before = previous(name, old[name]) if previous is not None and name in old else None
                 if before is None:
                     st.remove_graph(ox.NamedNode(name))
@@ -166,12 +172,18 @@ def _patch(st: ox.Store, before: bytes, after: bytes) -> None:
     new.discard(b"")
     gone, come = old - new, new - old
     if gone:
-        for q in _quads(b"\n".join(sorted(gone)) + b"\n"):
-            st.remove(q)
         keys = {tuple(line.split(b" ", 2)[:2]) for line in gone}
         come |= {line for line in new if tuple(line.split(b" ", 2)[:2]) in keys}
+    _apply(st, b"\n".join(sorted(gone)) + b"\n" if gone else b"", b"\n".join(sorted(come)) + b"\n" if come else b"")
+
+
+def _apply(st: ox.Store, gone: bytes, come: bytes) -> None:
+    """Remove the quads of the N-Quads ``gone``, then add those of ``come``."""
+    if gone:
+        for q in _quads(gone):
+            st.remove(q)
     if come:
-        st.extend(list(_quads(b"\n".join(sorted(come)) + b"\n")))
+        st.extend(list(_quads(come)))
 
 
 def staged(out: Path, tx: "journal.Transaction") -> Path:

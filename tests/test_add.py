@@ -4,6 +4,8 @@
   whole, also when pieces clash (keys that are prefixes of others, loose triples among a piece's);
 - the store's shared graphs patched by the difference of their N-Quads lines hold what a fresh load
   holds, Oxigraph's canonical literals included, and a damaged cached copy of the lines falls back;
+- the inferred graph changed by the difference of its pieces and loose triples (what `kg add` does)
+  holds what a fresh load holds, over random additions, changes and removals;
 - `kg add` of an article assesses the corpus twice (the addition's and the seeds'), not three times,
   and gives the dumps and store of a clean build of the resulting seeds.
 """
@@ -112,6 +114,77 @@ def test_a_patched_graph_holds_what_a_fresh_load_holds():
     assert set(st) == _fresh(after)
 
 
+class _Meta:
+    """What build._Pieced reads of an article's header."""
+
+    def __init__(self, key: str, lines: list[str]) -> None:
+        self.key, self.inferred_own = key, sorted(set(lines))
+        self.digest = cachemod.digest("test-article", key, *self.inferred_own)
+
+
+def _state(rng, keys: list[str]) -> tuple[list[_Meta], list[ox.Triple]]:
+    """Random own inferences for some of ``keys`` and random loose triples, some about an article's own
+    resources (also lines an article has itself), with Oxigraph's canonical literal collisions."""
+    base = iris.base() + "article/"
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    p = "https://example.org/p"
+    values = [f'"{n}"^^<{xsd}{t}>' for n in (1, 2) for t in ("integer", "nonNegativeInteger")] + ['"x"', "<https://e/o>"]
+    metas = []
+    for key in keys:
+        if rng.random() < 0.8:
+            subjects = [base + key, base + key + "/c1", base + key + "/c1/evidence/1"]
+            lines = [f"<{rng.choice(subjects)}> <{p}{rng.randint(1, 2)}> {rng.choice(values)} ."
+                     for _ in range(rng.randint(1, 6))]
+            metas.append(_Meta(key, lines))
+    loose = set()
+    for _ in range(rng.randint(0, 6)):
+        s = rng.choice(["https://e/entity/a", "https://e/entity/b", base + rng.choice(keys)])
+        loose.add(f"<{s}> <{p}{rng.randint(1, 2)}> {rng.choice(values)} .")
+    if metas and rng.random() < 0.5:
+        loose.add(rng.choice(metas[0].inferred_own))   # a loose triple that an article infers too
+    triples = [ox.Triple(q.subject, q.predicate, q.object)
+               for q in ox.parse("\n".join(sorted(loose)).encode(), format=ox.RdfFormat.N_TRIPLES)]
+    return metas, triples
+
+
+def test_the_inferred_graph_changed_by_its_pieces_difference_holds_what_a_fresh_load_holds(tmp_path):
+    """build._Pieced.patch (the difference kg add and an incremental build apply to the inferred
+    graph, from what the cache says the current one is made of) against a fresh load, over random
+    changes: articles added, changed and removed, loose triples come and gone, lines that Oxigraph
+    stores as one quad."""
+    import random
+    rng = random.Random(7)
+    graph = str(iris.G.INFERRED)
+    cache = cachemod.Cache(tmp_path / "cache")
+    differences = 0
+    for _ in range(150):
+        keys = [f"{n:04d}" for n in range(rng.randint(1, 5))]
+        before_metas, before_loose = _state(rng, keys)
+        after_metas, after_loose = _state(rng, [k for k in keys if rng.random() < 0.7] + ["0009"])
+        after_metas = [m if rng.random() < 0.5 else next((b for b in before_metas if b.key == m.key), m)
+                       for m in after_metas]   # some articles unchanged
+        before = build._Pieced(graph, before_metas, before_loose)
+        after = build._Pieced(graph, after_metas, after_loose)
+        if before.triples == 0 or after.triples == 0:
+            continue
+        for m in before_metas:   # the headers the difference reads the old articles' lines from
+            cache.put(m.digest, {"key": m.key, "inferred_own": m.inferred_own}, {})
+        before.keep(cache)
+        st = ox.Store()
+        st.bulk_extend(ox.parse(before.nquads(), format=ox.RdfFormat.N_QUADS))
+        assert set(st) == _fresh(before.nquads())
+        delta = after.patch(cache, before.digest)
+        assert delta is not None
+        oxstore._apply(st, *delta)
+        assert set(st) == _fresh(after.nquads())
+        assert after.triples == len([line for line in after.nquads().split(b"\n") if line])
+        differences += 1
+    assert differences > 100
+    assert build._Pieced(graph, [], [ox.Triple(ox.NamedNode("https://e/s"), ox.NamedNode("https://e/p"),
+                                              ox.Literal("o"))]).patch(cache, "0" * 64) is None, \
+        "no record of what the graph was made of: no difference (the store loads the graph again)"
+
+
 def _corpus(n: int, dest: Path) -> Path:
     subprocess.run([sys.executable, str(ROOT / "bench" / "corpus.py"), str(n), "--out", str(dest), "--jobs", "1"],
                    check=True, capture_output=True)
@@ -156,14 +229,19 @@ def test_kg_add_of_an_article_assesses_twice_patches_the_store_and_equals_a_clea
             if meta is not None and "graph" in meta:
                 entry.write_bytes(entry.read_bytes()[:-100])
 
-    assessed, patched = [], []
-    real_assess, real_patch = build.assess, oxstore._patch
+    assessed, patched, differences = [], [], []
+    real_assess, real_patch, real_difference = build.assess, oxstore._patch, build._Pieced.patch
     monkeypatch.setattr(build, "assess", lambda *a, **k: assessed.append(1) or real_assess(*a, **k))
     monkeypatch.setattr(oxstore, "_patch", lambda *a: patched.append(1) or real_patch(*a))
+    monkeypatch.setattr(build._Pieced, "patch",
+                        lambda *a: (lambda d: differences.append(d is not None) or d)(real_difference(*a)))
     article = next((big / "articles").glob("0008_*.txt"))
     applied = curate.add(seeds, "seeds", [str(article), str(big / "annotations" / "0008.yaml")], out)
     assert applied.outcome.conforms and len(assessed) == 2
-    assert len(patched) == (0 if damaged else 2), "the provenance and inferred graphs are patched, not reloaded"
+    assert len(patched) == (0 if damaged else 1), "the provenance graph is patched by its lines, not reloaded"
+    # the inferred graph by the lines of the article added and of the loose inferences, from what the cache
+    # says the current one is made of (damaged: it cannot say, and the graph is loaded again)
+    assert differences == [not damaged]
 
     clean = tmp_path / "clean"
     monkeypatch.undo()
@@ -240,7 +318,7 @@ def test_superseded_lines_are_dropped_from_the_cache(tmp_path):
         return found
 
     first = lines_entries()
-    assert len(first) >= 3   # ontology, entities, provenance, inferred
+    assert len(first) >= 3   # ontology, entities, provenance (the inferred graph's pieces are kept otherwise)
     art = next((SEEDS / "articles").glob("002_*.txt"))
     curate.add(seeds, "seeds", [str(art), str(SEEDS / "annotations" / "002.yaml")], out)
     after = lines_entries()
@@ -248,3 +326,6 @@ def test_superseded_lines_are_dropped_from_the_cache(tmp_path):
     assert set(after) == set(first)
     assert after == {name: build._lines_key(name, current[name]) for name in after}
     assert after[str(iris.G.PROVENANCE)] != first[str(iris.G.PROVENANCE)], "the provenance graph changed"
+    states = [entry.stem for entry in (out / build.CACHE_DIR).rglob("*.entry") if "articles" in (cache.meta(entry.stem) or {})]
+    assert states == [build._Pieced.state_key(current[str(iris.G.INFERRED)])], \
+        "what the inferred graph is made of is kept for the current generation only"
