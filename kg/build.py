@@ -196,6 +196,7 @@ class Assessment:
     pieces: bool = False           # whether the articles' own inferences are not in ``inferred`` but pieces of it
     whole_key: str = ""            # the digest of everything the build's outputs are made from
     drafts: list = field(default_factory=list)   # the registry's input errors (its entries marked draft)
+    ox_shared: dict = field(default_factory=dict)  # graph name -> pyoxigraph triples, of the shared graphs converted
 
     @property
     def inferred(self) -> list | None:
@@ -284,7 +285,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
         tracer.add_turtle(tf, additions[tf.name])
     key = _whole_key(ctx, src, ordered, tfs, clashes)
     known = ctx.cache.get(key)
-    prov_parts = None
+    prov_parts, ox_shared = None, {}
     if known is not None:   # the same corpus as a build before: its whole-corpus results
         report, inferred, clashes, pieces = _whole_of_entry(*known)
         clock.lap("validate")
@@ -292,7 +293,10 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
     else:
         prov_parts = _provenance(ctx, ordered, tfs)
         prov, common_prov = prov_parts
-        report = _validate(ctx, eg, prov, common_prov, additions, tracer, ordered)
+        # converted once, for the checks' store here and the store and dumps the build makes of them
+        ox_shared = {str(n): ox_triples(g) for n, g in
+                     ((iris.G.ONTOLOGY, ctx.ontology), (iris.G.ENTITIES, eg), (iris.G.PROVENANCE, prov))}
+        report = _validate(ctx, eg, prov, common_prov, additions, tracer, ordered, ox_shared)
         clock.lap("validate")
         inferred = None
         pieces = not additions   # a curator addition may assert what an article infers: then one graph
@@ -306,7 +310,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
                             "inferred": inferred is not None, "pieces": pieces},
                       {"inferred": ox.serialize(inferred, format=ox.RdfFormat.N_TRIPLES) if inferred else b""})
     return Assessment(ctx, eg, meta, ordered, additions, tfs, report, inferred, clashes, len(todo), clock, tracer,
-                      prov_parts, pieces, key, list(drafts))
+                      prov_parts, pieces, key, list(drafts), ox_shared)
 
 
 def _provenance(ctx: shard.Context, ordered, tfs) -> tuple[Triples, set]:
@@ -371,7 +375,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     inf = str(iris.G.INFERRED)
     whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov}
     whole |= {iris.G.addition(name): g for name, g in additions.items() if len(g)}
-    triples_of = {str(n): publish.sorted_triples(ox_triples(g)) for n, g in whole.items()}
+    triples_of = {str(n): publish.sorted_triples(a.ox_shared.get(str(n)) or ox_triples(g)) for n, g in whole.items()}
     nqs = {n: publish.nquads(n, ts) for n, ts in triples_of.items()}
     counts_of = {n: len(ts) for n, ts in triples_of.items()}
     pieced = None   # the inferred graph as the articles' own pieces and loose triples (see _Pieced)
@@ -689,7 +693,7 @@ def _cached_lines(cache: cachemod.Cache, name: str, digest: str) -> bytes | None
     return entry[1]["nq"]
 
 
-def _validate(ctx, eg, prov, common_prov, additions, tracer, ordered) -> validate.Report:
+def _validate(ctx, eg, prov, common_prov, additions, tracer, ordered, ox_shared: dict) -> validate.Report:
     """Per-article results (cached) together with the checks of what is shared: the registry, the
     provenance graph's common part and the curator additions, validated with the ontology."""
     touched = _touched(ctx, additions, ordered)
@@ -704,9 +708,9 @@ def _validate(ctx, eg, prov, common_prov, additions, tracer, ordered) -> validat
             if t[0] in touched:
                 data.add(t)
     shacl, _ = validate.shacl(data, tracer)
-    graphs = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov, **touched}
-    graphs.update({iris.G.addition(n): g for n, g in additions.items()})
-    checks = validate.run_checks(shard.ox_store(graphs), tracer)
+    graphs = {**ox_shared, **{str(n): ox_triples(g) for n, g in touched.items()}}
+    graphs.update({str(iris.G.addition(n)): ox_triples(g) for n, g in additions.items()})
+    checks = validate.run_checks(shard.store_of(graphs), tracer)
     per_article = validate.Report([validate.Result.of_dict(r) for m in ordered for r in m.results])
     return validate.merged([shacl, checks, per_article])
 

@@ -252,7 +252,7 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
     shacl, _ = validate.shacl(p.validated(ctx), tracer)   # the union is never built as a graph
     lap("SHACL")
     g_ox = ox_triples(g)   # converted once, for the checks' store and the fragments
-    checks = validate.run_checks(_store_of({name: g_ox, iris.G.ENTITIES: ox_triples(context),
+    checks = validate.run_checks(store_of({name: g_ox, iris.G.ENTITIES: ox_triples(context),
                                             iris.G.PROVENANCE: ox_triples(prov)}), tracer)
     results = [r for r in shacl.results + checks.results if owns(key, art.file, r.focus)]
     lap("SPARQL checks")
@@ -290,12 +290,7 @@ def nt_lines(triples) -> list[str]:
     return sorted(set(line for line in data.split("\n") if line))
 
 
-def ox_store(graphs: dict) -> ox.Store:
-    """A store of named graphs (rdflib graphs or lists of rdflib triples)."""
-    return _store_of({name: ox_triples(graph) for name, graph in graphs.items()})
-
-
-def _store_of(triples: dict) -> ox.Store:
+def store_of(triples: dict) -> ox.Store:
     """A store of named graphs given as lists of pyoxigraph triples."""
     st = ox.Store()
     quads = []
