@@ -1,0 +1,97 @@
+"""Where `kg add` spends its time: wall seconds until the store answers for the addition (its first
+commit) and until the dumps are written (its second), with the time inside the build's main steps.
+
+    .venv/bin/python bench/corpus.py 1001 --out /tmp/c1001        # its article 1000 is the one to add
+    .venv/bin/python bench/corpus.py 1000 --out /tmp/c1000 && .venv/bin/kg build --seeds /tmp/c1000 --out /tmp/b1000
+    .venv/bin/python bench/add.py --seeds /tmp/c1000 --out /tmp/b1000 /tmp/c1001/articles/1000_*.txt /tmp/c1001/annotations/1000.yaml
+
+Runs `kg add` in this process (as `kg add --quiet` with those arguments: it changes the seeds and the
+build) with the named functions wrapped in timers; a function called inside another is counted in
+both. ``--code DIR`` imports ``kg`` from another tree (an earlier commit's worktree), timing
+whichever of the named functions it has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import functools
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMED = {
+    "build": ["assess", "_context", "_provenance", "_validate", "_infer", "build"],
+    "shard": ["lookup", "compute", "fragment"],
+    "oxstore": ["update", "_patch"],
+    "publish": ["merged_nquads", "merged", "assemble"],
+    "void": ["describe"],
+}
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seeds", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--code", type=Path, default=ROOT)
+    p.add_argument("additions", nargs="+")
+    args = p.parse_args()
+    t0 = time.perf_counter()
+    sys.path.insert(0, str(args.code.resolve()))
+    import importlib
+    from kg import build, cli
+
+    spent: collections.Counter = collections.Counter()
+    calls: collections.Counter = collections.Counter()
+
+    def timed(mod, name: str) -> None:
+        f = getattr(mod, name)
+        label = f"{mod.__name__.rsplit('.', 1)[-1]}.{name}"
+
+        @functools.wraps(f)
+        def wrapper(*a, **k):
+            t = time.perf_counter()
+            try:
+                return f(*a, **k)
+            finally:
+                spent[label] += time.perf_counter() - t
+                calls[label] += 1
+        setattr(mod, name, wrapper)
+
+    for modname, names in TIMED.items():
+        mod = importlib.import_module(f"kg.{modname}")
+        for name in names:
+            if hasattr(mod, name):
+                timed(mod, name)
+
+    def report(title: str, t: float) -> None:
+        print(f"{title}: {t:.2f} s wall (process CPU so far {_cpu():.2f} s)")
+        for label, secs in sorted(spent.items(), key=lambda kv: -kv[1]):
+            print(f"  {label:24s} {secs:8.3f} s  ({calls[label]} calls)")
+        spent.clear()
+        calls.clear()
+
+    finish = build.finish_dumps
+
+    def finish_dumps(summary) -> None:
+        t1 = time.perf_counter()
+        report("queryable (first commit done)", t1 - t0)
+        finish(summary)
+        report("dumps written (second commit)", time.perf_counter() - t1)
+
+    build.finish_dumps = finish_dumps
+    rc = cli.main(["add", "--quiet", "--seeds", args.seeds, "--out", args.out, *args.additions])
+    print(f"total: {time.perf_counter() - t0:.2f} s wall, {_cpu():.2f} s CPU, "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB; exit {rc}")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
