@@ -380,7 +380,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     counts_of = {n: len(ts) for n, ts in triples_of.items()}
     pieced = None   # the inferred graph as the articles' own pieces and loose triples (see _Pieced)
     if a.pieces:
-        pieced = _Pieced(inf, ordered, inferred)
+        pieced = _Pieced(ctx, inf, ordered, inferred)
         counts_of[inf] = pieced.triples
     elif inferred:
         triples_of[inf] = publish.sorted_triples(inferred)
@@ -570,21 +570,28 @@ def _unchanged(out: Path, key: str) -> dict | None:
 
 
 def _inferred_piece(ctx: shard.Context, m: shard.ArticleMeta) -> publish.Piece | None:
-    """An article's own inferences as a piece of the inferred graph, from the cache entry its
-    computation wrote beside its fragments (computed again, as a damaged fragment is, if that
-    entry is damaged)."""
-    key = cachemod.digest("inferred-piece", m.digest)
+    """An article's own inferences as a piece of the inferred graph, placed by the span its header
+    holds, from the cache entry its computation wrote beside its fragments (computed again, as a
+    damaged fragment is, if that entry is damaged)."""
+    if not m.own:
+        return None
+    key = shard.piece_key(m.digest)
 
     def parts() -> dict[str, bytes]:
         entry = ctx.cache.get(key)
-        if entry is None or entry[0].get("article") != m.key:
+        if shard.piece_lines(entry, m.key, m.own) is None:
             shard.compute(ctx, m.key)
             ctx.repaired += 1
             entry = ctx.cache.get(key)
-        if entry is None:
+        if shard.piece_lines(entry, m.key, m.own) is None:
             raise KgError(f"the build cache lost the inferences of article {m.key} while building; build again")
         return entry[1]
-    return publish.piece_of_lines(m.inferred_own, parts)
+
+    def triples() -> list[ox.Triple]:
+        return [ox.Triple(t.subject, t.predicate, t.object) for t in
+                ox.parse("\n".join(shard.own_lines(ctx, m)).encode(), format=ox.RdfFormat.N_TRIPLES)]
+    count, first, last, low, high = m.own
+    return publish.Piece(first, last, low, high, count, parts, triples)
 
 
 class _Pieced:
@@ -598,16 +605,16 @@ class _Pieced:
     removed and of the loose triples, with no N-Quads of the whole graph made, kept or compared
     (at 10,000 articles they are 300 MB). The N-Quads are made only for a fresh load."""
 
-    def __init__(self, graph: str, ordered, loose) -> None:
-        self.graph, self.base = graph, iris.base() + "article/"
-        self.metas = {m.key: m for m in ordered if m.inferred_own}
+    def __init__(self, ctx: shard.Context, graph: str, ordered, loose) -> None:
+        self.ctx, self.graph, self.base = ctx, graph, iris.base() + "article/"
+        self.metas = {m.key: m for m in ordered if m.own}
         data = ox.serialize(publish.sorted_triples(loose or []), format=ox.RdfFormat.N_TRIPLES)
         self.loose_nt = data
         self.loose = {line for line in data.decode().split("\n") if line}
         self._own: dict[str, set] = {}
         self.digest = cachemod.digest("inferred-graph", hashlib.sha256(data).hexdigest(),
                                       *(f"{k}\0{m.digest}" for k, m in sorted(self.metas.items())))
-        self.triples = sum(len(m.inferred_own) for m in self.metas.values()) + sum(
+        self.triples = sum(m.own[0] for m in self.metas.values()) + sum(
             1 for line in self.loose if not self._in_own(line))
 
     @staticmethod
@@ -623,7 +630,7 @@ class _Pieced:
 
     def own(self, key: str) -> set:
         if key not in self._own:
-            self._own[key] = set(self.metas[key].inferred_own) if key in self.metas else set()
+            self._own[key] = set(shard.own_lines(self.ctx, self.metas[key])) if key in self.metas else set()
         return self._own[key]
 
     def _in_own(self, line: str) -> bool:
@@ -636,7 +643,7 @@ class _Pieced:
     def nquads(self) -> bytes:
         """The graph's N-Quads, for a fresh load: put together from every piece's lines."""
         loose = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(self.loose_nt, format=ox.RdfFormat.N_TRIPLES)]
-        return publish.merged_nquads(self.graph, [m.inferred_own for m in self.metas.values()], loose)[0]
+        return publish.merged_nquads(self.graph, [shard.own_lines(self.ctx, m) for m in self.metas.values()], loose)[0]
 
     def keep(self, cache: cachemod.Cache) -> None:
         key = self.state_key(self.digest)
@@ -663,9 +670,13 @@ class _Pieced:
         for key, d in old_map.items():
             if key not in self.metas or self.metas[key].digest != d:
                 header = cache.meta(d)   # the article as the current generation holds it
-                if header is None or header.get("key") != key or not isinstance(header.get("inferred_own"), list):
+                if header is None or header.get("key") != key or not isinstance(header.get("own"), list):
                     return None
-                candidates.update(header["inferred_own"])
+                if header["own"]:
+                    lines = shard.piece_lines(cache.get(shard.piece_key(d)), key, header["own"])
+                    if lines is None:
+                        return None
+                    candidates.update(lines)
         gone = {line for line in candidates if not self.holds(line)}
         if gone:   # a kept line that is one stored quad with a removed one goes back in (see oxstore._patch)
             keys = {tuple(line.split(" ", 2)[:2]) for line in gone}
@@ -746,7 +757,7 @@ def _infer(ctx, eg, prov, additions, ordered, pieces: bool = False) -> list:
     triples = ox_triples(whole)
     if pieces:
         return triples
-    own = "\n".join(line for m in ordered for line in m.inferred_own).encode()
+    own = "\n".join(line for m in ordered for line in shard.own_lines(ctx, m)).encode()
     if own:
         added = {ox_triple for ox_triple in ox_triples(asserted)} if additions else set()
         triples.extend(t for t in (ox.Triple(q.subject, q.predicate, q.object)

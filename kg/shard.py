@@ -108,17 +108,75 @@ class ArticleMeta:
     quads: int
     entities: dict[str, str]              # referenced entity id -> its digest when computed
     results: list[dict]
-    inferred_own: list[str]               # N-Triples lines about the article's own resources
+    own: list                             # its own inferences' span: see own_span ([] when there are none)
     inferred_shared: list[str]            # N-Triples lines about anything else
     digest: str = ""                      # the cache key
     stats: dict = field(default_factory=dict)   # the article graph's share of void.ttl (void.graph_stats)
+    # N-Triples lines about the article's own resources: held when computed in this process, otherwise
+    # read when first needed (own_lines), from the piece of the inferred graph cached beside the
+    # fragments; not in the header, which every lookup reads (they were over half of it)
+    inferred_own: list[str] | None = None
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        """The header: every field but ``inferred_own``."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "inferred_own"}
 
     @classmethod
-    def of_dict(cls, d: dict) -> "ArticleMeta":
+    def of_dict(cls, d: dict) -> "ArticleMeta | None":
+        """The meta of a header, or None if it is not one (fields missing or unknown)."""
+        if set(d) != set(cls.__dataclass_fields__) - {"inferred_own"}:
+            return None
         return cls(**d)
+
+
+def own_span(lines: list[str]) -> list:
+    """What placing an article's own inferences in the inferred graph needs without their lines
+    (kg.publish.Piece): [count, first and last subject in N-Triples order, least and greatest IRI]."""
+    if not lines:
+        return []
+    raw = sorted({line[1:line.index(" ") - 1] for line in lines})
+    return [len(lines), lines[0][:lines[0].index(" ")], lines[-1][:lines[-1].index(" ")], raw[0], raw[-1]]
+
+
+def piece_key(digest: str) -> str:
+    """The cache key of the article's own inferences, apart from its fragments and its header."""
+    return cachemod.digest("inferred-piece", digest)
+
+
+def piece_lines(entry: tuple[dict, dict[str, bytes]] | None, key: str, span: list) -> list[str] | None:
+    """An article's own inference lines from its cached piece (whose N-Quads hold them, in the inferred
+    graph), or None if the entry is not that article's or does not hold what its header says."""
+    if entry is None or entry[0].get("article") != key:
+        return None
+    suffix = f" <{iris.G.INFERRED}> ."
+    nq = entry[1].get("nq", b"").decode()
+    if not nq.endswith("\n"):
+        return None
+    quads = nq[:-1].split("\n")
+    if not all(q.endswith(suffix) for q in quads):
+        return None
+    lines = sorted(q[:-len(suffix)] + " ." for q in quads)   # kg.publish.merged_nquads's lines, the other way
+    if own_span(lines) != span:
+        return None
+    return lines
+
+
+def own_lines(ctx: "Context", meta: ArticleMeta) -> list[str]:
+    """The article's own inference lines (sorted, distinct, without line ends): from memory when
+    computed here, else from the cache, computed again should that entry be damaged."""
+    if meta.inferred_own is None:
+        if not meta.own:
+            meta.inferred_own = []
+            return meta.inferred_own
+        lines = piece_lines(ctx.cache.get(piece_key(meta.digest)), meta.key, meta.own)
+        if lines is None:
+            compute(ctx, meta.key)
+            ctx.repaired += 1
+            lines = piece_lines(ctx.cache.get(piece_key(meta.digest)), meta.key, meta.own)
+        if lines is None:
+            raise KgError(f"the build cache lost the inferences of article {meta.key} while building; build again")
+        meta.inferred_own = lines
+    return meta.inferred_own
 
 
 def first_key(ctx: Context, key: str) -> str:
@@ -152,6 +210,8 @@ def lookup(ctx: Context, key: str) -> ArticleMeta | None:
     if entry is None:
         return None
     meta = ArticleMeta.of_dict(entry)
+    if meta is None:
+        return None
     meta.results = _placed(meta.results, ctx.src.annotations[key][1])
     art = ctx.src.articles.get(meta.file)
     if art is None or hashlib.sha256(art[0].read_bytes()).hexdigest() != meta.sha256:
@@ -275,11 +335,11 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
         key, art.file, art.sha256, art.annotation_sha256, art.curator, art.annotated_on,
         dict(sorted(Counter(c.type for c in art.claims).items())), frag.triples,
         {e: ctx.entity_digests[e] for e in refs}, [r.as_dict() for r in results],
-        own, sorted(shared), first_key(ctx, key), void.graph_stats(g_ox, art_iri),
+        own_span(own), sorted(shared), first_key(ctx, key), void.graph_stats(g_ox, art_iri), own,
     )
     lap("fragments")
     ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, ctx.src.annotations[key][1])), frag.parts())
-    ctx.cache.put(cachemod.digest("inferred-piece", meta.digest), {"article": key}, piece)   # read apart from the fragments
+    ctx.cache.put(piece_key(meta.digest), {"article": key}, piece)   # read apart from the fragments
     lap("cache")
     return meta
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg import build, cache as cachemod, curate, iris, oxstore, publish
+from kg import build, cache as cachemod, curate, iris, oxstore, publish, shard
 
 from conftest import ROOT, SEEDS, snapshot
 
@@ -119,6 +119,7 @@ class _Meta:
 
     def __init__(self, key: str, lines: list[str]) -> None:
         self.key, self.inferred_own = key, sorted(set(lines))
+        self.own = shard.own_span(self.inferred_own)
         self.digest = cachemod.digest("test-article", key, *self.inferred_own)
 
 
@@ -163,12 +164,14 @@ def test_the_inferred_graph_changed_by_its_pieces_difference_holds_what_a_fresh_
         after_metas, after_loose = _state(rng, [k for k in keys if rng.random() < 0.7] + ["0009"])
         after_metas = [m if rng.random() < 0.5 else next((b for b in before_metas if b.key == m.key), m)
                        for m in after_metas]   # some articles unchanged
-        before = build._Pieced(graph, before_metas, before_loose)
-        after = build._Pieced(graph, after_metas, after_loose)
+        before = build._Pieced(None, graph, before_metas, before_loose)
+        after = build._Pieced(None, graph, after_metas, after_loose)
         if before.triples == 0 or after.triples == 0:
             continue
-        for m in before_metas:   # the headers the difference reads the old articles' lines from
-            cache.put(m.digest, {"key": m.key, "inferred_own": m.inferred_own}, {})
+        for m in before_metas:   # the headers and pieces the difference reads the old articles' lines from
+            cache.put(m.digest, {"key": m.key, "own": m.own}, {})
+            nq = "".join(line[:-1] + f"<{graph}> .\n" for line in m.inferred_own).encode()
+            cache.put(shard.piece_key(m.digest), {"article": m.key}, {"nq": nq})
         before.keep(cache)
         st = ox.Store()
         st.bulk_extend(ox.parse(before.nquads(), format=ox.RdfFormat.N_QUADS))
@@ -180,7 +183,7 @@ def test_the_inferred_graph_changed_by_its_pieces_difference_holds_what_a_fresh_
         assert after.triples == len([line for line in after.nquads().split(b"\n") if line])
         differences += 1
     assert differences > 100
-    assert build._Pieced(graph, [], [ox.Triple(ox.NamedNode("https://e/s"), ox.NamedNode("https://e/p"),
+    assert build._Pieced(None, graph, [], [ox.Triple(ox.NamedNode("https://e/s"), ox.NamedNode("https://e/p"),
                                               ox.Literal("o"))]).patch(cache, "0" * 64) is None, \
         "no record of what the graph was made of: no difference (the store loads the graph again)"
 
@@ -267,6 +270,18 @@ def test_a_damaged_inferred_piece_is_computed_again(tmp_path):
     (out / build.RECORD).unlink()   # else the rebuild, from unchanged inputs, writes nothing and reads no piece
     again = build.build(seeds, out, "seeds", jobs=1)
     assert again.rebuilt == 2 and _dumps(out) == before
+    # the store loaded afresh reads the articles' own inferences from the pieces too (the headers hold
+    # only where they go): damaged ones are computed again, and the store holds what it held
+    stored = _store(out)
+    damage = [e for e in (out / build.CACHE_DIR).rglob("*.entry") if (cache.meta(e.stem) or {}).keys() == {"article"}]
+    damage[0].write_bytes(damage[0].read_bytes()[:-50])
+    good = cachemod.decode(damage[1].read_bytes())
+    damage[1].write_bytes(cachemod.encode(good[0], {**good[1], "nq": good[1]["nq"].split(b"\n", 1)[1]}))  # a line short
+    (out / build.RECORD).unlink()
+    (out / "store").unlink()
+    again = build.build(seeds, out, "seeds", jobs=1)
+    assert (again.rebuilt, again.store) == (2, "rewritten")
+    assert _store(out) == stored and _dumps(out) == before
 
 
 @pytest.mark.parametrize("quiet", [False, True])
