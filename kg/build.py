@@ -575,17 +575,9 @@ def _inferred_piece(ctx: shard.Context, m: shard.ArticleMeta) -> publish.Piece |
     damaged fragment is, if that entry is damaged)."""
     if not m.own:
         return None
-    key = shard.piece_key(m.digest)
 
     def parts() -> dict[str, bytes]:
-        entry = ctx.cache.get(key)
-        if shard.piece_lines(entry, m.key, m.own) is None:
-            shard.compute(ctx, m.key)
-            ctx.repaired += 1
-            entry = ctx.cache.get(key)
-        if shard.piece_lines(entry, m.key, m.own) is None:
-            raise KgError(f"the build cache lost the inferences of article {m.key} while building; build again")
-        return entry[1]
+        return shard.piece_of(ctx, m)[0]   # the lines not kept: a dump reads every article's piece
 
     def triples() -> list[ox.Triple]:
         return [ox.Triple(t.subject, t.predicate, t.object) for t in

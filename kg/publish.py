@@ -258,17 +258,6 @@ def piece_parts(graph: str, triples: Iterable[ox.Triple]) -> dict[str, bytes]:
     return parts
 
 
-def piece_of_lines(lines: list[str], parts: Callable[[], dict[str, bytes]]) -> Piece | None:
-    """The piece of sorted, distinct N-Triples lines (without line ends), whose serialisations ``parts`` reads."""
-    if not lines:
-        return None
-    subjects = {line[:line.index(" ")] for line in lines}
-    raw = sorted(s[1:-1] for s in subjects)
-    return Piece(lines[0][:lines[0].index(" ")], lines[-1][:lines[-1].index(" ")], raw[0], raw[-1], len(lines), parts,
-                 lambda: [ox.Triple(t.subject, t.predicate, t.object)
-                          for t in ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)])
-
-
 def _clashing(pieces: list[Piece], subjects: set[str], lo: str, hi: str) -> set[int]:
     """Indexes of pieces whose span (``lo``..``hi``, fields of Piece) holds another piece's or a loose subject."""
     order = sorted(range(len(pieces)), key=lambda i: getattr(pieces[i], lo))

@@ -161,21 +161,25 @@ def piece_lines(entry: tuple[dict, dict[str, bytes]] | None, key: str, span: lis
     return lines
 
 
-def own_lines(ctx: "Context", meta: ArticleMeta) -> list[str]:
-    """The article's own inference lines (sorted, distinct, without line ends): from memory when
-    computed here, else from the cache, computed again should that entry be damaged."""
-    if meta.inferred_own is None:
-        if not meta.own:
-            meta.inferred_own = []
-            return meta.inferred_own
-        lines = piece_lines(ctx.cache.get(piece_key(meta.digest)), meta.key, meta.own)
-        if lines is None:
+def piece_of(ctx: "Context", meta: ArticleMeta) -> tuple[dict[str, bytes], list[str]]:
+    """The article's cached piece of the inferred graph (its serialisations) and its own inference
+    lines, checked against the header's span; computed again, once, should the entry be damaged."""
+    for attempt in (1, 2):
+        entry = ctx.cache.get(piece_key(meta.digest))
+        lines = piece_lines(entry, meta.key, meta.own)
+        if lines is not None:
+            return entry[1], lines
+        if attempt == 1:
             compute(ctx, meta.key)
             ctx.repaired += 1
-            lines = piece_lines(ctx.cache.get(piece_key(meta.digest)), meta.key, meta.own)
-        if lines is None:
-            raise KgError(f"the build cache lost the inferences of article {meta.key} while building; build again")
-        meta.inferred_own = lines
+    raise KgError(f"the build cache lost the inferences of article {meta.key} while building; build again")
+
+
+def own_lines(ctx: "Context", meta: ArticleMeta) -> list[str]:
+    """The article's own inference lines (sorted, distinct, without line ends): from memory when
+    computed here, else from its cached piece (and then kept on ``meta``)."""
+    if meta.inferred_own is None:
+        meta.inferred_own = piece_of(ctx, meta)[1] if meta.own else []
     return meta.inferred_own
 
 

@@ -59,7 +59,9 @@ def _t(s: str, p: str, o) -> ox.Triple:
 def _piece(graph: str, triples: list[ox.Triple]) -> publish.Piece:
     lines = sorted({line for line in ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode().split("\n") if line})
     parts = publish.piece_parts(graph, triples)
-    return publish.piece_of_lines(lines, lambda: parts)
+    count, first, last, low, high = shard.own_span(lines)
+    return publish.Piece(first, last, low, high, count, lambda: parts,
+                         lambda: [ox.Triple(t.subject, t.predicate, t.object) for t in triples])
 
 
 @pytest.mark.parametrize("case", ["disjoint", "prefix-keys", "loose-inside", "duplicate", "one-order-only"])
