@@ -432,9 +432,10 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
                 progress("dumps", i, len(names))
 
     def graph_stats() -> dict:
-        """Each graph's share of void.ttl's statistics: the articles' are cached, the shared graphs' counted now."""
+        """Each graph's share of void.ttl's statistics: the shared graphs' counted now, the articles'
+        cached with their fragments (read by assembling the dumps, or here should one not have been)."""
         return {n: void.graph_stats(ts) for n, ts in triples_of.items() if n != inf} | {
-            n: m.stats for n, m in articles.items()}
+            n: m.stats if m.stats is not None else (shard.fragment(ctx, m), m.stats)[1] for n, m in articles.items()}
 
     counts = counts_of | {n: m.quads for n, m in articles.items()}
     shared_counts = dict(counts_of)
@@ -446,8 +447,10 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         staging = tx.staging(out)
         # the partitions, added up from each graph's; counted in the store generation the dumps
         # describe only should the graphs break what adding up rests on
-        stats = void.statistics(graph_stats(), lambda: void.statistics_of_store(ox.Store.read_only(str(generation()))))
         written = publish.assemble(out, fragments, str(iris.G.INFERRED), staging)
+        stats = void.statistics(graph_stats(), lambda: void.statistics_of_store(ox.Store.read_only(str(generation()))))
+        for m in articles.values():
+            m.stats = None   # read again with the fragments, should the dumps be written again
         written[publish.Dump.CONTEXT] = publish.write_small(out, publish.Dump.CONTEXT, publish.context_bytes(), staging)
         written[publish.Dump.VOID] = publish.write_small(out, publish.Dump.VOID, void.describe(meta, counts, written, stats),
                                                          staging)

@@ -14,6 +14,7 @@ returned as *shared* inferences, which the whole-corpus step reasons over once.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ class Context:
     skeleton: Graph | None = None
     loader: load.ArticleLoader | None = None
     repaired: int = 0                     # articles whose cached fragments were damaged and made again
+    entailed: dict = field(default_factory=dict)   # (entity id, digest, reasoner) -> what it entails alone
 
     def __post_init__(self) -> None:
         self.reasoned = infer.reasoned_properties(self.ontology)
@@ -109,22 +111,26 @@ class ArticleMeta:
     entities: dict[str, str]              # referenced entity id -> its digest when computed
     results: list[dict]
     own: list                             # its own inferences' span: see own_span ([] when there are none)
-    inferred_shared: list[str]            # N-Triples lines about anything else
+    inferred_shared: list[str]            # N-Triples lines about anything else, but what its entities entail alone
     digest: str = ""                      # the cache key
-    stats: dict = field(default_factory=dict)   # the article graph's share of void.ttl (void.graph_stats)
-    # N-Triples lines about the article's own resources: held when computed in this process, otherwise
-    # read when first needed (own_lines), from the piece of the inferred graph cached beside the
-    # fragments; not in the header, which every lookup reads (they were over half of it)
+    # Not in the header, which every lookup reads; held when computed in this process, otherwise read
+    # when first needed. The N-Triples lines about the article's own resources (over half of the
+    # header, once): from the piece of the inferred graph cached beside the fragments (own_lines).
     inferred_own: list[str] | None = None
+    # The article graph's share of void.ttl (void.graph_stats; a fifth of the header, once): a part of
+    # the fragments' entry, read with them (fragment).
+    stats: dict | None = None
+
+    _LAZY = ("inferred_own", "stats")
 
     def as_dict(self) -> dict:
-        """The header: every field but ``inferred_own``."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "inferred_own"}
+        """The header: every field but those read when needed."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in self._LAZY}
 
     @classmethod
     def of_dict(cls, d: dict) -> "ArticleMeta | None":
         """The meta of a header, or None if it is not one (fields missing or unknown)."""
-        if set(d) != set(cls.__dataclass_fields__) - {"inferred_own"}:
+        if set(d) != set(cls.__dataclass_fields__) - set(cls._LAZY):
             return None
         return cls(**d)
 
@@ -226,15 +232,26 @@ def lookup(ctx: Context, key: str) -> ArticleMeta | None:
     return meta
 
 
+def _stats_of(entry: tuple[dict, dict[str, bytes]] | None) -> dict | None:
+    try:
+        stats = json.loads(entry[1]["stats"]) if entry is not None else None
+    except (KeyError, ValueError, UnicodeDecodeError):
+        return None
+    return stats if isinstance(stats, dict) else None
+
+
 def fragment(ctx: Context, meta: ArticleMeta) -> publish.Fragment:
-    entry = ctx.cache.get(meta.digest)
-    if entry is None:   # damaged after its header was read (lookups check the header only): made again
-        compute(ctx, meta.key)
-        ctx.repaired += 1
+    """The article graph's serialisations; its share of void.ttl's statistics is set on ``meta``."""
+    for attempt in (1, 2):
         entry = ctx.cache.get(meta.digest)
-    if entry is None:
-        raise KgError(f"the build cache lost the entry of article {meta.key} while building; build again")
-    return publish.Fragment.of_parts(str(iris.G.article(meta.key)), meta.quads, entry[1])
+        stats = _stats_of(entry)
+        if stats is not None:
+            meta.stats = stats
+            return publish.Fragment.of_parts(str(iris.G.article(meta.key)), meta.quads, entry[1])
+        if attempt == 1:   # damaged after its header was read (lookups check the header only): made again
+            compute(ctx, meta.key)
+            ctx.repaired += 1
+    raise KgError(f"the build cache lost the entry of article {meta.key} while building; build again")
 
 
 def owns(key: str, file: str, focus: str) -> bool:
@@ -328,6 +345,9 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
     art_iri = str(iris.article(key))
     for line in nt_lines(new):
         (own if line.startswith((f"<{art_iri}>", f"<{art_iri}/")) else shared).append(line)
+    if shared:
+        known = set().union(*(entailed(ctx, e) for e in refs))
+        shared = [line for line in shared if line not in known]
     lap("OWL RL and rules")
 
     frag = publish.fragment(str(name), g_ox)
@@ -339,13 +359,30 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
         key, art.file, art.sha256, art.annotation_sha256, art.curator, art.annotated_on,
         dict(sorted(Counter(c.type for c in art.claims).items())), frag.triples,
         {e: ctx.entity_digests[e] for e in refs}, [r.as_dict() for r in results],
-        own_span(own), sorted(shared), first_key(ctx, key), void.graph_stats(g_ox, art_iri), own,
+        own_span(own), sorted(shared), first_key(ctx, key), own, void.graph_stats(g_ox, art_iri),
     )
     lap("fragments")
-    ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, ctx.src.annotations[key][1])), frag.parts())
+    ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, ctx.src.annotations[key][1])),
+                  frag.parts() | {"stats": json.dumps(meta.stats, sort_keys=True).encode()})
     ctx.cache.put(piece_key(meta.digest), {"article": key}, piece)   # read apart from the fragments
     lap("cache")
     return meta
+
+
+def entailed(ctx: Context, entity: str) -> frozenset[str]:
+    """What the registry entry ``entity`` entails on its own, with the registry-wide nodes and the
+    ontology: the N-Triples lines of that closure and the rules' answers on it.  An article's shared
+    inferences among these are left out of its result (they were nine in ten of them, mostly an
+    entity's types): the corpus-wide pass reasons over the whole registry with a superset of the
+    ontology and concludes them anyway, since OWL RL and the rules are monotonic.  Computed once a
+    process for each entry; an entry is small, so this costs a few milliseconds."""
+    k = (entity, ctx.entity_digests[entity], infer.engine())
+    found = ctx.entailed.get(k)
+    if found is None:
+        given = infer.reasoner_triples(ctx.ontology_triples, [ctx.common_triples, ctx.entity_triples[entity]],
+                                       ctx.reasoned)
+        found = ctx.entailed[k] = frozenset(nt_lines(infer.new_triples(infer.close(given), set())))
+    return found
 
 
 def nt_lines(triples) -> list[str]:
