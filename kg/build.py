@@ -192,7 +192,7 @@ class Assessment:
     rebuilt: int
     clock: "_Clock"
     tracer: validate.Tracer
-    _provenance: tuple[Triples, set] | None = None
+    _provenance: "Provenance | None" = None
     pieces: bool = False           # whether the articles' own inferences are not in ``inferred`` but pieces of it
     whole_key: str = ""            # the digest of everything the build's outputs are made from
     drafts: list = field(default_factory=list)   # the registry's input errors (its entries marked draft)
@@ -206,9 +206,9 @@ class Assessment:
                               for q in ox.parse(self._inferred, format=ox.RdfFormat.N_TRIPLES)] if self._inferred else []
         return self._inferred
 
-    def provenance(self) -> tuple[Triples, set]:
-        """The provenance graph and its common part (made only when needed: an assessment whose
-        whole-corpus results are cached, such as the seeds' that ``kg add`` subtracts, never needs it)."""
+    def provenance(self) -> "Provenance":
+        """The provenance graph (made only when needed: an assessment whose whole-corpus results are
+        cached, such as the seeds' that ``kg add`` subtracts, never needs it)."""
         if self._provenance is None:
             self._provenance = _provenance(self.ctx, self.articles, self.turtle)
         return self._provenance
@@ -291,12 +291,11 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
         clock.lap("validate")
         clock.lap("infer")
     else:
-        prov_parts = _provenance(ctx, ordered, tfs)
-        prov, common_prov = prov_parts
+        prov_parts = prov = _provenance(ctx, ordered, tfs)
         # converted once, for the checks' store here and the store and dumps the build makes of them
-        ox_shared = {str(n): ox_triples(g) for n, g in
-                     ((iris.G.ONTOLOGY, ctx.ontology), (iris.G.ENTITIES, eg), (iris.G.PROVENANCE, prov))}
-        report = _validate(ctx, eg, prov, common_prov, additions, tracer, ordered, ox_shared)
+        ox_shared = {str(iris.G.ONTOLOGY): ox_triples(ctx.ontology), str(iris.G.ENTITIES): ox_triples(eg),
+                     str(iris.G.PROVENANCE): prov.ox()}
+        report = _validate(ctx, eg, prov, additions, tracer, ordered, ox_shared)
         clock.lap("validate")
         inferred = None
         pieces = not additions   # a curator addition may assert what an article infers: then one graph
@@ -313,16 +312,41 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
                       prov_parts, pieces, key, list(drafts), ox_shared)
 
 
-def _provenance(ctx: shard.Context, ordered, tfs) -> tuple[Triples, set]:
-    """The provenance graph (a set of rdflib triples: an rdflib ``Graph`` cost four times as much to
-    fill, and nothing queries it), and the part of it that describes no article."""
-    prov = Triples()
-    provenance.describe_common(prov, ctx.meta, [m.curator for m in ordered], [(tf.name, tf.sha256) for tf in tfs],
+@dataclass
+class Provenance:
+    """The provenance graph: the part that describes no article (rdflib triples, validated with the
+    shared graphs) and the whole graph as N-Triples lines, each article's share taken from its cache
+    header (made in rdflib for 10,000 articles, it took a second and a half, and as long again to
+    convert for the store)."""
+
+    common: set
+    lines: list[str]                 # sorted, distinct
+    _ox: list | None = None
+
+    def ox(self) -> list:
+        """The graph's pyoxigraph triples (parsed once)."""
+        if self._ox is None:
+            data = "\n".join(self.lines).encode()
+            self._ox = [ox.Triple(q.subject, q.predicate, q.object)
+                        for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
+        return self._ox
+
+    def about(self, subjects) -> set:
+        """Its rdflib triples whose subject is one of ``subjects``."""
+        prefixes = tuple(f"<{s}> " for s in subjects)
+        if not prefixes:
+            return set()
+        return _nt_triples([line for line in self.lines if line.startswith(prefixes)])
+
+
+def _provenance(ctx: shard.Context, ordered, tfs) -> Provenance:
+    common = Triples()
+    provenance.describe_common(common, ctx.meta, [m.curator for m in ordered], [(tf.name, tf.sha256) for tf in tfs],
                                load.file_sha256(ctx.src.entity_files[0][0]), load.file_sha256(ONTOLOGY))
-    common_prov = set(prov)
+    lines = set(shard.nt_lines(common))
     for m in ordered:
-        provenance.describe_article(prov, m, ctx.meta.version)
-    return prov, common_prov
+        lines.update(m.provenance)
+    return Provenance(set(common), sorted(lines))
 
 
 def _whole_key(ctx: shard.Context, src: load.Sources, ordered, tfs, clashes: list[str]) -> str:
@@ -368,14 +392,15 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
                 a.clock.lap(stage)
             return _summary(a, out, record["shared"], "unchanged", "unchanged")
     ctx, eg, meta, ordered, additions, prov, inferred, clock = (
-        a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance()[0], a.inferred, a.clock)
+        a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance(), a.inferred, a.clock)
 
     # every graph's N-Quads now (the store is loaded from them); the other serialisations of the shared
     # graphs only when the dumps are written, which kg add does after its first commit
     inf = str(iris.G.INFERRED)
-    whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov}
+    whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov.ox()}
     whole |= {iris.G.addition(name): g for name, g in additions.items() if len(g)}
-    triples_of = {str(n): publish.sorted_triples(a.ox_shared.get(str(n)) or ox_triples(g)) for n, g in whole.items()}
+    triples_of = {str(n): publish.sorted_triples(a.ox_shared.get(str(n)) or (g if isinstance(g, list) else ox_triples(g)))
+                  for n, g in whole.items()}
     nqs = {n: publish.nquads(n, ts) for n, ts in triples_of.items()}
     counts_of = {n: len(ts) for n, ts in triples_of.items()}
     pieced = None   # the inferred graph as the articles' own pieces and loose triples (see _Pieced)
@@ -699,7 +724,7 @@ def _cached_lines(cache: cachemod.Cache, name: str, digest: str) -> bytes | None
     return entry[1]["nq"]
 
 
-def _validate(ctx, eg, prov, common_prov, additions, tracer, ordered, ox_shared: dict) -> validate.Report:
+def _validate(ctx, eg, prov: Provenance, additions, tracer, ordered, ox_shared: dict) -> validate.Report:
     """Per-article results (cached) together with the checks of what is shared: the registry, the
     provenance graph's common part and the curator additions, validated with the ontology."""
     touched = _touched(ctx, additions, ordered)
@@ -707,12 +732,10 @@ def _validate(ctx, eg, prov, common_prov, additions, tracer, ordered, ox_shared:
     for part in (ctx.ontology, eg, *additions.values(), *touched.values()):
         for t in part:
             data.add(t)
-    for t in common_prov:
+    for t in prov.common:
         data.add(t)
-    if touched:
-        for t in prov:
-            if t[0] in touched:
-                data.add(t)
+    for t in prov.about(touched):
+        data.add(t)
     shacl, _ = validate.shacl(data, tracer)
     graphs = {**ox_shared, **{str(n): ox_triples(g) for n, g in touched.items()}}
     graphs.update({str(iris.G.addition(n)): ox_triples(g) for n, g in additions.items()})
@@ -736,7 +759,7 @@ def _touched(ctx, additions: dict[str, Graph], ordered) -> dict:
     return out
 
 
-def _infer(ctx, eg, prov, additions, ordered, pieces: bool = False) -> list:
+def _infer(ctx, eg, prov: Provenance, additions, ordered, pieces: bool = False) -> list:
     """The inferred graph (as pyoxigraph triples): each article's own inferences (unless ``pieces``:
     then they are cached pieces of it, see :func:`kg.publish.merged`), plus the closure of the
     registry, the additions and what the articles let the reasoner conclude about shared resources."""
@@ -744,12 +767,13 @@ def _infer(ctx, eg, prov, additions, ordered, pieces: bool = False) -> list:
     shared = _nt_triples({line for m in ordered for line in m.inferred_shared})
     given = infer.reasoner_triples(ctx.ontology, [eg, shared, *additions.values()], ctx.reasoned)
     closed = infer.close(given)
-    asserted = set(eg) | set(prov) | set(ctx.ontology)
+    asserted = set(eg) | set(ctx.ontology)
     for g in additions.values():
         asserted |= set(g)
     whole = {t for t in infer.new_triples(closed, given) if t not in asserted}
     whole |= {t for t in shared if t not in asserted}
-    triples = ox_triples(whole)
+    in_provenance = set(prov.ox())   # asserted too (compared as pyoxigraph triples: it has no rdflib form)
+    triples = [t for t in ox_triples(whole) if t not in in_provenance]
     if pieces:
         return triples
     own = "\n".join(line for m in ordered for line in shard.own_lines(ctx, m)).encode()

@@ -112,6 +112,7 @@ class ArticleMeta:
     results: list[dict]
     own: list                             # its own inferences' span: see own_span ([] when there are none)
     inferred_shared: list[str]            # N-Triples lines about anything else, but what its entities entail alone
+    provenance: list[str]                 # N-Triples lines of its share of the provenance graph (sorted)
     digest: str = ""                      # the cache key
     # Not in the header, which every lookup reads; held when computed in this process, otherwise read
     # when first needed. The N-Triples lines about the article's own resources (over half of the
@@ -359,7 +360,7 @@ def compute(ctx: Context, key: str) -> ArticleMeta:
         key, art.file, art.sha256, art.annotation_sha256, art.curator, art.annotated_on,
         dict(sorted(Counter(c.type for c in art.claims).items())), frag.triples,
         {e: ctx.entity_digests[e] for e in refs}, [r.as_dict() for r in results],
-        own_span(own), sorted(shared), first_key(ctx, key), own, void.graph_stats(g_ox, art_iri),
+        own_span(own), sorted(shared), nt_lines(prov), first_key(ctx, key), own, void.graph_stats(g_ox, art_iri),
     )
     lap("fragments")
     ctx.cache.put(meta.digest, dict(meta.as_dict(), results=_portable(meta.results, ctx.src.annotations[key][1])),

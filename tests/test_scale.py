@@ -60,6 +60,26 @@ def test_per_article_validation_equals_the_whole_reference(tmp_path):
     assert len(reference.results) == 3
 
 
+def test_a_turtle_addition_about_an_article_equals_the_whole_reference(tmp_path, monkeypatch):
+    """A curator addition that names an article's resources is validated with that
+    article's graph and provenance (and then the inferred graph is one, not pieces): the same quads
+    and the same results as the reference."""
+    seeds = copy_seeds(tmp_path, ("000.yaml", "001.yaml"))
+    (seeds / "additions").mkdir()
+    base = "https://hrkg.example.org/chechnya-2017/"
+    (seeds / "additions" / "notes.ttl").write_text(
+        f"@prefix hrr: <https://hrkg.example.org/ontology/> .\n"
+        f"@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f"<{base}entity/new-group> a hrr:Group ; rdfs:label \"a new group\"@en ; rdfs:seeAlso <{base}article/001> .\n", encoding="utf-8")
+    touched, real = [], build._touched
+    monkeypatch.setattr(build, "_touched", lambda *a: (found := real(*a), touched.append(sorted(map(str, found))))[0])
+    summary = build.build(seeds, tmp_path / "out", "seeds", jobs=1)
+    assert quads(tmp_path / "out" / "kg.nq") == reference_quads(seeds, monkeypatch)
+    reference = build.validated(build.graph(seeds, "seeds")).report
+    assert [r.key() + (r.where,) for r in summary.report.results] == [r.key() + (r.where,) for r in reference.results]
+    assert touched == [[str(iris.G.article("001"))]], "article 001's graph was validated with the addition"
+
+
 def test_fast_reasoner_equals_owlrl_on_every_seed_article(monkeypatch):
     ctx, *_ = build._context(load.Sources.of(SEEDS), cachemod.Cache(None))
     for key in sorted(ctx.src.annotations):
