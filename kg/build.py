@@ -295,21 +295,72 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
         # converted once, for the checks' store here and the store and dumps the build makes of them
         ox_shared = {str(iris.G.ONTOLOGY): ox_triples(ctx.ontology), str(iris.G.ENTITIES): ox_triples(eg),
                      str(iris.G.PROVENANCE): prov.ox()}
-        report = _validate(ctx, eg, prov, additions, tracer, ordered, ox_shared)
-        clock.lap("validate")
-        inferred = None
         pieces = not additions   # a curator addition may assert what an article infers: then one graph
-        if report.conforms and not clashes:
-            try:
-                inferred = _infer(ctx, eg, prov, additions, ordered, pieces)
-            except InconsistencyError as exc:
-                clashes.append(str(exc))
+        # the corpus-wide OWL RL pass runs beside the validation (on the other core, when there is one)
+        # and is used only if the corpus conforms
+        inferring = None if clashes else _Beside(_infer, (ctx, eg, prov, additions, ordered, pieces),
+                                                 (jobs or os.cpu_count() or 1) > 1 and len(ordered) >= _BESIDE_FROM)
+        try:
+            report = _validate(ctx, eg, prov, additions, tracer, ordered, ox_shared)
+            clock.lap("validate")
+            inferred = None
+            if report.conforms and inferring is not None:
+                try:
+                    inferred = inferring.result()
+                except InconsistencyError as exc:
+                    clashes.append(str(exc))
+        finally:
+            if inferring is not None:
+                inferring.close()
         clock.lap("infer")
         ctx.cache.put(key, {"results": [r.as_dict() for r in report.results], "clashes": clashes,
                             "inferred": inferred is not None, "pieces": pieces},
                       {"inferred": ox.serialize(inferred, format=ox.RdfFormat.N_TRIPLES) if inferred else b""})
     return Assessment(ctx, eg, meta, ordered, additions, tfs, report, inferred, clashes, len(todo), clock, tracer,
                       prov_parts, pieces, key, list(drafts), ox_shared)
+
+
+_BESIDE_FROM = 200   # articles: below this, forking a process costs about what running beside it saves
+_BESIDE: tuple | None = None   # what the forked process runs (inherited, never pickled)
+
+
+def _beside_run(_) -> tuple[str, bytes | str]:
+    f, args = _BESIDE
+    try:
+        return "triples", ox.serialize(f(*args), format=ox.RdfFormat.N_TRIPLES)
+    except InconsistencyError as exc:
+        return "clash", str(exc)
+
+
+class _Beside:
+    """``f(*args)`` (a list of pyoxigraph triples) computed in a forked process while the caller goes
+    on, or here when ``result`` is asked for if ``parallel`` is false; an inconsistency it finds is
+    raised by ``result`` as an :class:`InconsistencyError` either way."""
+
+    def __init__(self, f, args: tuple, parallel: bool) -> None:
+        global _BESIDE
+        self.f, self.args, self.pool, self.pending = f, args, None, None
+        if parallel:
+            _BESIDE = (f, args)
+            try:
+                self.pool = multiprocessing.get_context("fork").Pool(1)
+                self.pending = self.pool.apply_async(_beside_run, (None,))
+            finally:
+                _BESIDE = None
+
+    def result(self) -> list:
+        if self.pending is None:
+            return self.f(*self.args)
+        kind, value = self.pending.get()
+        if kind == "clash":
+            raise InconsistencyError(value)
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(value, format=ox.RdfFormat.N_TRIPLES)]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
 
 
 @dataclass

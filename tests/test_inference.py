@@ -14,7 +14,7 @@ import pytest
 from rdflib import URIRef
 from rdflib.namespace import RDF
 
-from kg import cli, infer, iris, map as mapper
+from kg import build, cli, infer, iris, map as mapper
 from kg.build import ONTOLOGY
 from kg.errors import InconsistencyError
 from kg.store import Store
@@ -137,7 +137,10 @@ def test_inferred_graph_is_separate_in_the_dumps(built_dir):
     assert "agent-ont#" not in text, "owlrl error triples reached a dump"
 
 
-def test_an_inconsistency_fails_the_build_and_writes_nothing(tmp_path, capsys):
+@pytest.mark.parametrize("beside", [False, True], ids=["inline", "beside"])
+def test_an_inconsistency_fails_the_build_and_writes_nothing(tmp_path, capsys, monkeypatch, beside):
+    # the corpus-wide pass finds it, whether run in this process or in one forked beside the validation
+    monkeypatch.setattr(build, "_BESIDE_FROM", 0 if beside else 10 ** 9)
     seeds = copy_seeds(tmp_path)
     out = tmp_path / "out"
     assert cli.main(["build", "--seeds", str(seeds), "--out", str(out), "--quiet"]) == 0
@@ -148,7 +151,7 @@ def test_an_inconsistency_fails_the_build_and_writes_nothing(tmp_path, capsys):
         "@prefix hrr: <https://hrkg.example.org/ontology/> .\n"
         "entity:trump a hrr:Organisation .\n", encoding="utf-8")
     capsys.readouterr()
-    assert cli.main(["build", "--seeds", str(seeds), "--out", str(out), "--quiet"]) == 1
+    assert cli.main(["build", "--seeds", str(seeds), "--out", str(out), "--quiet", "--jobs", "2"]) == 1
     err = capsys.readouterr().err
     assert "inconsistent" in err and "Disjoint classes" in err and "entity/trump" in err
     assert "Traceback" not in err

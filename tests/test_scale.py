@@ -307,6 +307,22 @@ def test_shared_inferences_the_registry_entails_alone_are_left_out(corpus, tmp_p
     assert 0 < shared(tmp_path / "kept") * 5 < shared(tmp_path / "every")
 
 
+def test_the_corpus_wide_pass_beside_the_validation_equals_it_inline(corpus, tmp_path, monkeypatch):
+    forked = []
+    real = build._Beside.__init__
+
+    def spy(self, f, args, parallel):
+        real(self, f, args, parallel)
+        forked.append(self.pool is not None)
+    monkeypatch.setattr(build._Beside, "__init__", spy)
+    monkeypatch.setattr(build, "_BESIDE_FROM", 10 ** 9)
+    build.build(corpus, tmp_path / "inline", "seeds", jobs=2)
+    monkeypatch.setattr(build, "_BESIDE_FROM", 0)
+    build.build(corpus, tmp_path / "beside", "seeds", jobs=2)
+    assert forked == [False, True]
+    assert dumps(tmp_path / "inline") == dumps(tmp_path / "beside")
+
+
 def test_progress_bar_only_on_a_terminal():
     import io
     from kg import progress
