@@ -450,9 +450,10 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     inf = str(iris.G.INFERRED)
     whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov.ox()}
     whole |= {iris.G.addition(name): g for name, g in additions.items() if len(g)}
-    triples_of = {str(n): publish.sorted_triples(a.ox_shared.get(str(n)) or (g if isinstance(g, list) else ox_triples(g)))
-                  for n, g in whole.items()}
-    nqs = {n: publish.nquads(n, ts) for n, ts in triples_of.items()}
+    # distinct triples (sorted where serialised); the provenance graph's N-Quads from its sorted lines
+    triples_of = {str(n): a.ox_shared.get(str(n)) or (g if isinstance(g, list) else ox_triples(g)) for n, g in whole.items()}
+    nqs = {n: publish.nquads_of_lines(n, prov.lines) if n == str(iris.G.PROVENANCE) else publish.nquads(n, ts)
+           for n, ts in triples_of.items()}
     counts_of = {n: len(ts) for n, ts in triples_of.items()}
     pieced = None   # the inferred graph as the articles' own pieces and loose triples (see _Pieced)
     if a.pieces:

@@ -130,6 +130,14 @@ def nquads(graph: str, ordered: list[ox.Triple]) -> bytes:
     return b"".join(sorted(_lines(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))))
 
 
+def nquads_of_lines(graph: str, lines: list[str]) -> bytes:
+    """:func:`nquads` of sorted, distinct N-Triples lines (``kg.shard.nt_lines``), without parsing them:
+    the same bytes, since both are pyoxigraph's serialisation and every line goes on with a space
+    after its object, so adding the graph name keeps their order."""
+    suffix = f"<{graph}> .\n"
+    return "".join(line[:-1] + suffix for line in lines).encode()
+
+
 def fragment(graph: str, triples: Iterable[ox.Triple]) -> Fragment:
     """Serialise one named graph (triples are de-duplicated and sorted)."""
     ordered = sorted_triples(triples)
