@@ -293,8 +293,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
     else:
         prov_parts = prov = _provenance(ctx, ordered, tfs)
         # converted once, for the checks' store here and the store and dumps the build makes of them
-        ox_shared = {str(iris.G.ONTOLOGY): ox_triples(ctx.ontology), str(iris.G.ENTITIES): ox_triples(eg),
-                     str(iris.G.PROVENANCE): prov.ox()}
+        ox_shared = {str(iris.G.ONTOLOGY): ox_triples(ctx.ontology), str(iris.G.ENTITIES): ox_triples(eg)}
         pieces = not additions   # a curator addition may assert what an article infers: then one graph
         # the corpus-wide OWL RL pass runs beside the validation (on the other core, when there is one)
         # and is used only if the corpus conforms
@@ -318,6 +317,23 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
                       {"inferred": ox.serialize(inferred, format=ox.RdfFormat.N_TRIPLES) if inferred else b""})
     return Assessment(ctx, eg, meta, ordered, additions, tfs, report, inferred, clashes, len(todo), clock, tracer,
                       prov_parts, pieces, key, list(drafts), ox_shared)
+
+
+class _Lazy(dict):
+    """A dict whose values for some keys (None until then) are made when first read (``makers``: key ->
+    function)."""
+
+    def __init__(self, values: dict, makers: dict) -> None:
+        super().__init__(values)
+        self.makers = makers
+
+    def __getitem__(self, key):
+        if key in self.makers and dict.__getitem__(self, key) is None:
+            self[key] = self.makers[key]()
+        return dict.__getitem__(self, key)
+
+    def items(self):
+        return ((k, self[k]) for k in self)
 
 
 _BESIDE_FROM = 200   # articles: below this, forking a process costs about what running beside it saves
@@ -373,14 +389,21 @@ class Provenance:
     common: set
     lines: list[str]                 # sorted, distinct
     _ox: list | None = None
+    _nquads: bytes | None = None
 
     def ox(self) -> list:
-        """The graph's pyoxigraph triples (parsed once)."""
+        """The graph's pyoxigraph triples (parsed once, when first needed: for the dumps)."""
         if self._ox is None:
             data = "\n".join(self.lines).encode()
             self._ox = [ox.Triple(q.subject, q.predicate, q.object)
                         for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
         return self._ox
+
+    def nquads(self) -> bytes:
+        """Its N-Quads, as the store is loaded from them (made once)."""
+        if self._nquads is None:
+            self._nquads = publish.nquads_of_lines(str(iris.G.PROVENANCE), self.lines)
+        return self._nquads
 
     def about(self, subjects) -> set:
         """Its rdflib triples whose subject is one of ``subjects``."""
@@ -407,9 +430,17 @@ def _whole_key(ctx: shard.Context, src: load.Sources, ordered, tfs, clashes: lis
     return cachemod.digest(
         "whole-corpus", ctx.base_key,
         *(f"{d}\0{load.file_sha256(p)}" for p, d in src.entity_files),
-        *(f"{m.digest}\0{m.sha256}\0{json.dumps(m.entities, sort_keys=True)}" for m in ordered),
+        *(_whole_part(m) for m in ordered),
         *(f"{tf.display}\0{tf.sha256}" for tf in tfs),
         *clashes)
+
+
+def _whole_part(m: shard.ArticleMeta) -> str:
+    """An article's share of the whole-corpus key (kept on it: ``kg add`` makes two keys of one set of metas)."""
+    part = m.__dict__.get("_whole_part")
+    if part is None:
+        part = m.__dict__["_whole_part"] = f"{m.digest}\0{m.sha256}\0{json.dumps(m.entities, sort_keys=True)}"
+    return part
 
 
 def _whole_of_entry(meta: dict, parts: dict[str, bytes]) -> tuple[validate.Report, bytes | None, list[str], bool]:
@@ -448,13 +479,14 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     # every graph's N-Quads now (the store is loaded from them); the other serialisations of the shared
     # graphs only when the dumps are written, which kg add does after its first commit
     inf = str(iris.G.INFERRED)
-    whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: prov.ox()}
+    # distinct triples (sorted where serialised); the provenance graph's N-Quads from its sorted lines,
+    # its triples parsed only for the dumps (_Lazy)
+    whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: None}
     whole |= {iris.G.addition(name): g for name, g in additions.items() if len(g)}
-    # distinct triples (sorted where serialised); the provenance graph's N-Quads from its sorted lines
-    triples_of = {str(n): a.ox_shared.get(str(n)) or (g if isinstance(g, list) else ox_triples(g)) for n, g in whole.items()}
-    nqs = {n: publish.nquads_of_lines(n, prov.lines) if n == str(iris.G.PROVENANCE) else publish.nquads(n, ts)
-           for n, ts in triples_of.items()}
-    counts_of = {n: len(ts) for n, ts in triples_of.items()}
+    triples_of = _Lazy({str(n): None if g is None else a.ox_shared.get(str(n)) or ox_triples(g) for n, g in whole.items()},
+                       {str(iris.G.PROVENANCE): prov.ox})
+    nqs = {n: prov.nquads() if n == str(iris.G.PROVENANCE) else publish.nquads(n, triples_of[n]) for n in triples_of}
+    counts_of = {n: len(prov.lines) if n == str(iris.G.PROVENANCE) else len(triples_of[n]) for n in triples_of}
     pieced = None   # the inferred graph as the articles' own pieces and loose triples (see _Pieced)
     if a.pieces:
         pieced = _Pieced(ctx, inf, ordered, inferred)
@@ -791,7 +823,7 @@ def _validate(ctx, eg, prov: Provenance, additions, tracer, ordered, ox_shared: 
     shacl, _ = validate.shacl(data, tracer)
     graphs = {**ox_shared, **{str(n): ox_triples(g) for n, g in touched.items()}}
     graphs.update({str(iris.G.addition(n)): ox_triples(g) for n, g in additions.items()})
-    checks = validate.run_checks(shard.store_of(graphs), tracer)
+    checks = validate.run_checks(shard.store_of(graphs, prov.nquads()), tracer)
     per_article = validate.Report([validate.Result.of_dict(r) for m in ordered for r in m.results])
     return validate.merged([shacl, checks, per_article])
 
@@ -824,8 +856,11 @@ def _infer(ctx, eg, prov: Provenance, additions, ordered, pieces: bool = False) 
         asserted |= set(g)
     whole = {t for t in infer.new_triples(closed, given) if t not in asserted}
     whole |= {t for t in shared if t not in asserted}
-    in_provenance = set(prov.ox())   # asserted too (compared as pyoxigraph triples: it has no rdflib form)
-    triples = [t for t in ox_triples(whole) if t not in in_provenance]
+    triples = ox_triples(whole)
+    if triples:   # what the provenance graph asserts is left out too, compared as N-Triples lines
+        in_provenance = set(prov.lines)
+        lines = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode().split("\n")   # one a triple, in order
+        triples = [t for t, line in zip(triples, lines) if line not in in_provenance]
     if pieces:
         return triples
     own = "\n".join(line for m in ordered for line in shard.own_lines(ctx, m)).encode()

@@ -6,8 +6,9 @@ Errors in different claims and files are collected and reported together.
 
 from __future__ import annotations
 
-from collections import Counter
+import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -344,12 +345,19 @@ def _seed_files(seeds: Path, sub: str, suffix: str, root: str) -> list[Path]:
     ``kg add`` classifies it).  A directory so named, or a link leading out of the seeds, is an error."""
     inside = seeds.resolve()
     out = []
-    for p in sorted((seeds / sub).glob("*")):
-        if p.suffix.lower() != suffix or p.name.startswith("."):
+    try:   # the directory's entries tell links and files apart without a stat of each (20,000 at 10,000 articles)
+        with os.scandir(seeds / sub) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return out
+    for e in entries:
+        p = seeds / sub / e.name
+        if p.suffix.lower() != suffix or e.name.startswith("."):
             continue
-        display = f"{root}/{sub}/{p.name}"
-        _check_inside(p, display, inside)
-        if not p.is_file():
+        display = f"{root}/{sub}/{e.name}"
+        if e.is_symlink():
+            _check_inside(p, display, inside)
+        if not e.is_file():   # follows a link, as Path.is_file does
             raise InputError(Pos(display), f"is not a file (a {suffix} name is for {suffix} files)", "rename or remove it")
         out.append(p)
     return out
