@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -340,43 +341,59 @@ _BESIDE_FROM = 200   # articles: below this, forking a process costs about what 
 _BESIDE: tuple | None = None   # what the forked process runs (inherited, never pickled)
 
 
-def _beside_run(_) -> tuple[str, bytes | str]:
+def _beside_run(send) -> None:
     f, args = _BESIDE
     try:
-        return "triples", ox.serialize(f(*args), format=ox.RdfFormat.N_TRIPLES)
+        send.send(("triples", ox.serialize(f(*args), format=ox.RdfFormat.N_TRIPLES)))
     except InconsistencyError as exc:
-        return "clash", str(exc)
+        send.send(("clash", str(exc)))
+    except BaseException:   # a bug: told to the caller rather than lost in the child's stderr
+        send.send(("error", traceback.format_exc()))
+    finally:
+        send.close()
 
 
 class _Beside:
     """``f(*args)`` (a list of pyoxigraph triples) computed in a forked process while the caller goes
     on, or here when ``result`` is asked for if ``parallel`` is false; an inconsistency it finds is
-    raised by ``result`` as an :class:`InconsistencyError` either way."""
+    raised by ``result`` as an :class:`InconsistencyError` either way.  A process that dies without
+    an answer (killed, out of memory) is an error, never a wait; ``close`` stops one still running."""
 
     def __init__(self, f, args: tuple, parallel: bool) -> None:
         global _BESIDE
-        self.f, self.args, self.pool, self.pending = f, args, None, None
+        self.f, self.args, self.proc, self.recv = f, args, None, None
         if parallel:
+            mp = multiprocessing.get_context("fork")
+            self.recv, send = mp.Pipe(duplex=False)
             _BESIDE = (f, args)
             try:
-                self.pool = multiprocessing.get_context("fork").Pool(1)
-                self.pending = self.pool.apply_async(_beside_run, (None,))
+                self.proc = mp.Process(target=_beside_run, args=(send,), daemon=True)
+                self.proc.start()
             finally:
                 _BESIDE = None
+                send.close()   # the child's end: once it is gone, a read here ends instead of waiting
 
     def result(self) -> list:
-        if self.pending is None:
+        if self.proc is None:
             return self.f(*self.args)
-        kind, value = self.pending.get()
+        try:
+            kind, value = self.recv.recv()
+        except EOFError:
+            raise KgError("the corpus-wide OWL RL pass ended without an answer (its process was killed, "
+                          "perhaps out of memory); build again, with --jobs 1 to run it in one process") from None
         if kind == "clash":
             raise InconsistencyError(value)
+        if kind == "error":
+            raise KgError(f"the corpus-wide OWL RL pass failed:\n{value}")
         return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(value, format=ox.RdfFormat.N_TRIPLES)]
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
+        if self.proc is not None:
+            self.recv.close()
+            if self.proc.is_alive():
+                self.proc.terminate()
+            self.proc.join()
+            self.proc = None
 
 
 @dataclass

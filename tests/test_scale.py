@@ -3,7 +3,9 @@ what the whole-dataset reference pipeline (rdflib + pyshacl + owlrl over one gra
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -11,6 +13,7 @@ import pytest
 from rdflib import Graph
 
 from kg import build, cache as cachemod, cli, infer, iris, load, shard
+from kg.errors import InconsistencyError
 from kg.store import ox_triples
 
 from conftest import ROOT, SEEDS, copy_seeds, snapshot
@@ -313,7 +316,7 @@ def test_the_corpus_wide_pass_beside_the_validation_equals_it_inline(corpus, tmp
 
     def spy(self, f, args, parallel):
         real(self, f, args, parallel)
-        forked.append(self.pool is not None)
+        forked.append(self.proc is not None)
     monkeypatch.setattr(build._Beside, "__init__", spy)
     monkeypatch.setattr(build, "_BESIDE_FROM", 10 ** 9)
     build.build(corpus, tmp_path / "inline", "seeds", jobs=2)
@@ -321,6 +324,32 @@ def test_the_corpus_wide_pass_beside_the_validation_equals_it_inline(corpus, tmp
     build.build(corpus, tmp_path / "beside", "seeds", jobs=2)
     assert forked == [False, True]
     assert dumps(tmp_path / "inline") == dumps(tmp_path / "beside")
+
+
+def _dies(*_):
+    os._exit(3)
+
+
+def _fails(*_):
+    raise ValueError("a bug")
+
+
+def _clashes(*_):
+    raise InconsistencyError("OWL RL reasoning found the graph inconsistent: two disjoint classes")
+
+
+def test_the_process_beside_reports_what_became_of_it():
+    from kg.errors import KgError
+    with pytest.raises(KgError, match="ended without an answer"):
+        build._Beside(_dies, (), True).result()
+    with pytest.raises(KgError, match="ValueError: a bug"):
+        build._Beside(_fails, (), True).result()
+    for parallel in (True, False):
+        with pytest.raises(InconsistencyError, match="two disjoint classes"):
+            build._Beside(_clashes, (), parallel).result()
+    beside = build._Beside(time.sleep, (60,), True)
+    beside.close()   # stopped, not waited for
+    assert beside.proc is None
 
 
 def test_progress_bar_only_on_a_terminal():
