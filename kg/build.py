@@ -320,23 +320,6 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
                       prov_parts, pieces, key, list(drafts), ox_shared)
 
 
-class _Lazy(dict):
-    """A dict whose values for some keys (None until then) are made when first read (``makers``: key ->
-    function)."""
-
-    def __init__(self, values: dict, makers: dict) -> None:
-        super().__init__(values)
-        self.makers = makers
-
-    def __getitem__(self, key):
-        if key in self.makers and dict.__getitem__(self, key) is None:
-            self[key] = self.makers[key]()
-        return dict.__getitem__(self, key)
-
-    def items(self):
-        return ((k, self[k]) for k in self)
-
-
 _BESIDE_FROM = 200   # articles: below this, forking a process costs about what running beside it saves
 _BESIDE: tuple | None = None   # what the forked process runs (inherited, never pickled)
 
@@ -447,17 +430,9 @@ def _whole_key(ctx: shard.Context, src: load.Sources, ordered, tfs, clashes: lis
     return cachemod.digest(
         "whole-corpus", ctx.base_key,
         *(f"{d}\0{load.file_sha256(p)}" for p, d in src.entity_files),
-        *(_whole_part(m) for m in ordered),
+        *(m.whole_part for m in ordered),
         *(f"{tf.display}\0{tf.sha256}" for tf in tfs),
         *clashes)
-
-
-def _whole_part(m: shard.ArticleMeta) -> str:
-    """An article's share of the whole-corpus key (kept on it: ``kg add`` makes two keys of one set of metas)."""
-    part = m.__dict__.get("_whole_part")
-    if part is None:
-        part = m.__dict__["_whole_part"] = f"{m.digest}\0{m.sha256}\0{json.dumps(m.entities, sort_keys=True)}"
-    return part
 
 
 def _whole_of_entry(meta: dict, parts: dict[str, bytes]) -> tuple[validate.Report, bytes | None, list[str], bool]:
@@ -497,13 +472,17 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     # graphs only when the dumps are written, which kg add does after its first commit
     inf = str(iris.G.INFERRED)
     # distinct triples (sorted where serialised); the provenance graph's N-Quads from its sorted lines,
-    # its triples parsed only for the dumps (_Lazy)
-    whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg, iris.G.PROVENANCE: None}
+    # its triples parsed only for the dumps (Provenance.ox)
+    provenance_graph = str(iris.G.PROVENANCE)
+    whole = {iris.G.ONTOLOGY: ctx.ontology, iris.G.ENTITIES: eg}
     whole |= {iris.G.addition(name): g for name, g in additions.items() if len(g)}
-    triples_of = _Lazy({str(n): None if g is None else a.ox_shared.get(str(n)) or ox_triples(g) for n, g in whole.items()},
-                       {str(iris.G.PROVENANCE): prov.ox})
-    nqs = {n: prov.nquads() if n == str(iris.G.PROVENANCE) else publish.nquads(n, triples_of[n]) for n in triples_of}
-    counts_of = {n: len(prov.lines) if n == str(iris.G.PROVENANCE) else len(triples_of[n]) for n in triples_of}
+    triples_of = {str(n): a.ox_shared.get(str(n)) or ox_triples(g) for n, g in whole.items()}
+
+    def triples(name: str) -> list:
+        return prov.ox() if name == provenance_graph else triples_of[name]
+
+    nqs = {n: publish.nquads(n, ts) for n, ts in triples_of.items()} | {provenance_graph: prov.nquads()}
+    counts_of = {n: len(ts) for n, ts in triples_of.items()} | {provenance_graph: len(prov.lines)}
     pieced = None   # the inferred graph as the articles' own pieces and loose triples (see _Pieced)
     if a.pieces:
         pieced = _Pieced(ctx, inf, ordered, inferred)
@@ -533,7 +512,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
             elif name == inf and a.pieces:
                 f = publish.merged(inf, [p for p in (_inferred_piece(ctx, m) for m in ordered) if p], inferred)
             else:
-                f = publish.fragment(name, triples_of[name])
+                f = publish.fragment(name, triples(name))
                 if kept:
                     ctx.cache.put(key, {"graph": name, "triples": f.triples}, f.parts())
             by_pieces = name == inf and pieced is not None   # its digest names its pieces, not its bytes
@@ -560,8 +539,8 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     def graph_stats() -> dict:
         """Each graph's share of void.ttl's statistics: the shared graphs' counted now, the articles'
         cached with their fragments (read by assembling the dumps, or here should one not have been)."""
-        return {n: void.graph_stats(ts) for n, ts in triples_of.items() if n != inf} | {
-            n: m.stats if m.stats is not None else (shard.fragment(ctx, m), m.stats)[1] for n, m in articles.items()}
+        return {n: void.graph_stats(triples(n)) for n in counts_of if n != inf} | {
+            n: shard.stats(ctx, m) for n, m in articles.items()}
 
     counts = counts_of | {n: m.quads for n, m in articles.items()}
     shared_counts = dict(counts_of)

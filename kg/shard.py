@@ -13,6 +13,7 @@ returned as *shared* inferences, which the whole-corpus step reasons over once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -123,6 +124,11 @@ class ArticleMeta:
     stats: dict | None = None
 
     _LAZY = ("inferred_own", "stats")
+
+    @functools.cached_property
+    def whole_part(self) -> str:
+        """Its share of the whole-corpus key (made once: ``kg add`` makes two keys of one set of metas)."""
+        return f"{self.digest}\0{self.sha256}\0{json.dumps(self.entities, sort_keys=True)}"
 
     def as_dict(self) -> dict:
         """The header: every field but those read when needed."""
@@ -241,13 +247,20 @@ def _stats_of(entry: tuple[dict, dict[str, bytes]] | None) -> dict | None:
     return stats if isinstance(stats, dict) else None
 
 
+def stats(ctx: Context, meta: ArticleMeta) -> dict:
+    """The article graph's share of void.ttl's statistics: as its fragments were last read, or read now."""
+    if meta.stats is None:
+        fragment(ctx, meta)
+    return meta.stats
+
+
 def fragment(ctx: Context, meta: ArticleMeta) -> publish.Fragment:
     """The article graph's serialisations; its share of void.ttl's statistics is set on ``meta``."""
     for attempt in (1, 2):
         entry = ctx.cache.get(meta.digest)
-        stats = _stats_of(entry)
-        if stats is not None:
-            meta.stats = stats
+        found = _stats_of(entry)
+        if found is not None:
+            meta.stats = found
             return publish.Fragment.of_parts(str(iris.G.article(meta.key)), meta.quads, entry[1])
         if attempt == 1:   # damaged after its header was read (lookups check the header only): made again
             compute(ctx, meta.key)
