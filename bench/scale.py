@@ -101,8 +101,9 @@ def parameters(seeds: Path) -> dict[str, str]:
     from kg import registry, source
     entities = registry.load_entities(seeds / "entities.yaml", "entities.yaml")
     values = {p: next(e.id for e in entities.values() if e.type == t) for p, t in PARAM_TYPES.items()}
-    first = source.load(seeds / "annotations" / "0000.yaml").get("claims").items[0]
-    values["claim"] = "0000/" + first.get("id").value
+    path = min((seeds / "annotations").glob("*.yaml"))   # 0000.yaml, or 00000.yaml from 10,000 articles on
+    first = source.load(path).get("claims").items[0]
+    values["claim"] = f"{path.stem}/" + first.get("id").value
     return values
 
 
@@ -114,21 +115,24 @@ from kg import query as q
 cq = q.load_query(Path(sys.argv[3]))
 store = q.open_built(Path(sys.argv[2]))
 bound = q.bind_params(cq, store, json.loads(sys.argv[4]))
+limit = int(sys.argv[6]) if sys.argv[6] else None
+evaluate = getattr(q, "evaluate", None) or (lambda st, c, b, n: q.run(st, q.page(c.text, n), b))  # older trees
 times = []
 for _ in range(int(sys.argv[5])):
     t = time.perf_counter()
-    q.render(q.run(store, cq.text, bound), q.Format.CSV)
+    q.render(evaluate(store, cq, bound, limit), q.Format.CSV)
     times.append(time.perf_counter() - t)
 print(statistics.median(times))
 """
 
 
 def one_query(code: Path, out: Path, path: Path, given: dict[str, str], runs: int,
-              timeout: float) -> tuple[int, float, float]:
+              timeout: float, limit: int | None = None) -> tuple[int, float, float]:
     """One canned query with the `kg` of ``code`` (this checkout, or an earlier commit's `git archive`):
     (rows, seconds of one `kg query` process, warm p50 seconds over ``runs`` runs in one process);
-    (-1, inf, inf) past ``timeout``."""
+    (-1, inf, inf) past ``timeout``.  With ``limit``, its first page of that many rows (`--limit`)."""
     params = [a for k, v in given.items() for a in ("--param", f"{k}={v}")]
+    params += ["--limit", str(limit)] if limit is not None else []
     t = time.perf_counter()
     try:
         proc = subprocess.run([PYTHON, "-m", "kg.cli", "query", "--file", str(path), "--out", str(out), "--format", "csv",
@@ -140,12 +144,13 @@ def one_query(code: Path, out: Path, path: Path, given: dict[str, str], runs: in
         raise SystemExit(f"kg query {path} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     rows = len(proc.stdout.splitlines()) - 1
     warm = subprocess.run([PYTHON, "-c", WARM, str(code), str(out), str(path), json.dumps(given),
-                           str(runs if wall < 20 else 1)], capture_output=True, text=True, check=True)  # one run of a slow one
+                           str(runs if wall < 20 else 1), "" if limit is None else str(limit)],
+                          capture_output=True, text=True, check=True)  # one run of a slow one
     return rows, wall, float(warm.stdout.strip().splitlines()[-1])
 
 
 def per_query(out: Path, seeds: Path, before: Path | None = None, runs: int = 5,
-              timeout: float = 600.0, only: list[str] | None = None) -> list[tuple]:
+              timeout: float = 600.0, only: list[str] | None = None, limit: int | None = None) -> list[tuple]:
     """Every canned query: (slug, rows, `kg query` process seconds, warm p50 seconds) and, with ``before``
     (the tree of an earlier commit), the same for that commit's text and code, run right after each
     query so that both see the same load."""
@@ -157,9 +162,9 @@ def per_query(out: Path, seeds: Path, before: Path | None = None, runs: int = 5,
         if only and slug not in only:
             continue
         given = {p: values[p] for p in cq.params}
-        row = (slug, *one_query(ROOT, out, cq.path, given, runs, timeout))
+        row = (slug, *one_query(ROOT, out, cq.path, given, runs, timeout, limit))
         if before:
-            row += one_query(before, out, before / "queries" / f"{slug}.rq", given, runs, timeout)
+            row += one_query(before, out, before / "queries" / f"{slug}.rq", given, runs, timeout, limit)
         table.append(row)
         print("  " + " ".join(str(v) for v in row), file=sys.stderr, flush=True)
     return table
@@ -172,7 +177,7 @@ def queries(out: Path, seeds: Path) -> tuple[float, float]:
 
 
 def query_table(out: Path, seeds: Path, before: str | None, runs: int, timeout: float,
-                only: list[str] | None = None) -> None:
+                only: list[str] | None = None, limit: int | None = None) -> None:
     """Per canned query on an existing build: rows, `kg query` process seconds, warm p50; with ``before`` (a
     commit), the same for that commit's queries and code, side by side."""
     tree = None
@@ -182,7 +187,7 @@ def query_table(out: Path, seeds: Path, before: str | None, runs: int, timeout: 
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
     try:
-        table = per_query(out, seeds, tree, runs, timeout, only)
+        table = per_query(out, seeds, tree, runs, timeout, only, limit)
     finally:
         if tree:
             shutil.rmtree(tree, ignore_errors=True)
@@ -206,7 +211,7 @@ store = q.open_built(Path(sys.argv[2]))
 values = json.loads(sys.argv[3])
 for slug in sys.argv[4:]:
     out = {}
-    for name, path in (("reference", Path(sys.argv[1], "tests/fixtures/queries-reference", slug + ".rq")),
+    for name, path in (("reference", Path(sys.argv[1], "queries/reference", slug + ".rq")),
                        ("current", Path(sys.argv[1], "queries", slug + ".rq"))):
         cq = q.load_query(path)
         bound = q.bind_params(cq, store, {p: values[p] for p in cq.params})
@@ -219,7 +224,7 @@ for slug in sys.argv[4:]:
 
 
 def reference_table(out: Path, seeds: Path, only: list[str] | None) -> None:
-    """Each canned query's reference text (tests/fixtures/queries-reference) and its text in queries/, one after
+    """Each canned query's reference text (queries/reference) and its text in queries/, one after
     the other in one warm process on the same store: CPU and wall seconds, and whether the bytes are equal.
     CPU time is the figure to compare on a shared machine (a query runs on the calling thread)."""
     sys.path.insert(0, str(ROOT))
@@ -304,11 +309,13 @@ def main() -> int:
     p.add_argument("--before", metavar="COMMIT", help="with --queries-on: also time the queries and code of this "
                    "commit (e.g. 6b5f682, before the rewrite for scale), each right after the current one")
     p.add_argument("--reference", action="store_true", help="with --queries-on: time each query's reference text "
-                   "(tests/fixtures/queries-reference) against queries/ in one warm process, CPU and wall, and compare bytes")
+                   "(queries/reference) against queries/ in one warm process, CPU and wall, and compare bytes")
     p.add_argument("--only", metavar="SLUG", action="append", help="with --queries-on: time this canned query only "
                    "(repeatable)")
     p.add_argument("--runs", type=int, default=5, help="warm runs per query for --queries-on (default: 5)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds a `kg query` process may take (default: 600)")
+    p.add_argument("--limit", type=int, metavar="N", help="with --queries-on: time each query's first page of N rows "
+                   "(`kg query --limit N`, the endpoint's page), not its whole answer")
     args = p.parse_args()
     if args.queries_on:
         if not args.seeds:
@@ -316,7 +323,8 @@ def main() -> int:
         if args.reference:
             reference_table(Path(args.queries_on), Path(args.seeds), args.only)
         else:
-            query_table(Path(args.queries_on), Path(args.seeds), args.before, args.runs, args.timeout, args.only)
+            query_table(Path(args.queries_on), Path(args.seeds), args.before, args.runs, args.timeout, args.only,
+                        args.limit)
         return 0
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hrkg-scale-"))
     print("| articles | registry | articles (s) | validate | infer | fragments | store | dumps | cold total (s) | s / article "

@@ -219,8 +219,8 @@ def cmd_query(args) -> int:
     if args.print:
         sys.stdout.write(q.page(q.standalone(cq, bindings, given), args.limit, args.offset))
         return 0
-    text = q.page(cq.text, args.limit, args.offset)
-    sys.stdout.write(_interruptible(lambda: q.render(q.run(store, text, bindings), q.Format(args.format))))
+    sys.stdout.write(_interruptible(lambda: q.render(q.evaluate(store, cq, bindings, args.limit, args.offset),
+                                                     q.Format(args.format))))
     return 0
 
 

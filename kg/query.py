@@ -26,6 +26,7 @@ from . import iris, limits, source
 from .errors import InputError, KgError, Pos, UsageError
 
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
+PAGES, REFERENCE = "pages", "reference"   # subdirectories of QUERIES: key queries, plain texts
 PARAM_RE = re.compile(r"[?$]_([A-Za-z][A-Za-z0-9_]*)")
 ENTITY_PARAMS = {"actor", "entity", "speaker", "addressee", "place", "issue", "occasion"}
 IDENTIFIER = "http://purl.org/dc/terms/identifier"
@@ -50,6 +51,8 @@ class CannedQuery:
     defaults: dict[str, str] = field(default_factory=dict)
     params: list[str] = field(default_factory=list)
     expects: str = ""  # `#+ expects: union-default-graph`: what the query needs of the store
+    keys: str = ""     # queries/pages/<slug>.rq: the key of each row, in the query's order (kg.query.evaluate)
+    rows: str = ""     # queries/reference/<slug>.rq: the plain text a page's rows are taken from
 
 
 def parse_header(path: Path, text: str) -> dict:
@@ -124,9 +127,28 @@ def load_query(path: Path) -> CannedQuery:
         raise InputError(Pos(str(path), 1, 1), "the query has no `#+ summary:`", "add a one-line summary")
     description = header.get("description")
     params = sorted(set(PARAM_RE.findall(_strip_comments(text))))
+    keys, rows = _page_texts(path)
     return CannedQuery(path.stem, path, text, summary.value.strip(), description.value.strip() if description else "",
                        _tags(header.get("tags")), _defaults(header.get("defaults")), params,
-                       header["expects"].value.strip() if isinstance(header.get("expects"), source.YStr) else "")
+                       header["expects"].value.strip() if isinstance(header.get("expects"), source.YStr) else "",
+                       keys, rows)
+
+
+def _page_texts(path: Path) -> tuple[str, str]:
+    """A listing's key query (``pages/<slug>.rq`` beside it) and the reference text its pages' rows come
+    from (``reference/<slug>.rq``); both empty for a query that has no key query."""
+    keys_path = path.parent / PAGES / path.name
+    if not keys_path.is_file():
+        return "", ""
+    keys = source.read_text(keys_path, str(keys_path), limits.QUERY_BYTES)
+    rows_path = path.parent / REFERENCE / path.name
+    if not rows_path.is_file():
+        raise InputError(Pos(str(keys_path), 1, 1), f"a key query needs the plain text of {path.name} in {rows_path}",
+                         f"add {rows_path} (the query written one pattern per idea) or remove {keys_path}")
+    if not key_variables(keys):
+        raise InputError(Pos(str(keys_path), 1, 1), "a key query must SELECT plain variables (the row's key)",
+                         "e.g. `SELECT ?claim WHERE { … } ORDER BY …` with the listing's ORDER BY")
+    return keys, source.read_text(rows_path, str(rows_path), limits.QUERY_BYTES)
 
 
 def _strip_comments(text: str) -> str:
@@ -321,6 +343,142 @@ def page(query: str, limit: int | None, offset: int = 0) -> str:
                          "remove them to page it with --limit/--offset")
     clause = (f"LIMIT {limit}" if limit is not None else "") + (f" OFFSET {offset}" if offset else "")
     return query.rstrip() + "\n" + clause.strip() + "\n"
+
+
+# ---------------------------------------------------------------- a page of a listing, without the whole
+
+PATHS: dict[str, int] = {"paged": 0, "whole": 0, "unsure": 0}   # how evaluate() answered (for tests, benchmarks)
+PAGED_ROWS = 20_000   # a page this deep (offset + limit) is taken from the whole answer instead
+PAGED_CHUNK = 500     # keys restricted at once: Oxigraph 0.5 slows down ten-fold per key above about 1,000
+
+
+class Rows:
+    """Solutions in the shape :func:`render` reads (``variables``, iteration)."""
+
+    def __init__(self, variables, rows: list) -> None:
+        self.variables = variables
+        self.rows = rows
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+def evaluate(store: ox.Store, cq: CannedQuery, bindings: dict, limit: int | None = None, offset: int = 0):
+    """The canned query's answer, or its rows ``offset`` to ``offset + limit`` (as :func:`page` gives them).
+
+    A listing with a key query (``queries/pages/<slug>.rq``) answers a page without evaluating the whole
+    listing: Oxigraph cannot stop a join of whole-store scans at the page, but the key query (the row's key
+    in the listing's order, from a few cheap patterns) can, and the rows of those keys alone come from the
+    query's plain text (``queries/reference/<slug>.rq``) with every group restricted to those keys, which
+    Oxigraph answers by index lookups (``PAGED_CHUNK`` keys at a time).  The rows of the first ``offset + limit`` keys are taken and checked:
+    exactly one row for each key, in the keys' order.  Then they are the listing's first rows, because the
+    key query selects every row's key (its patterns are among the listing's required ones) in the listing's
+    order (its ORDER BY, which ends with the key); otherwise (a key with no row or with two, e.g. a claim a
+    curator gave two dates) the page is taken from the whole answer.  ``tests/test_queries_scale.py`` holds
+    every page to the whole answer's rows at its places."""
+    if cq.keys and limit is not None and limit >= 0 and offset >= 0 and 0 < offset + limit <= PAGED_ROWS:
+        rows = _paged(store, cq, bindings, offset + limit)
+        if rows is not None:
+            PATHS["paged"] += 1
+            return Rows(rows.variables, rows.rows[offset:])
+        PATHS["unsure"] += 1
+    PATHS["whole"] += 1
+    return run(store, page(cq.text, limit, offset), bindings)
+
+
+def _paged(store: ox.Store, cq: CannedQuery, bindings: dict, n: int) -> Rows | None:
+    found = run(store, page(cq.keys, n), bindings)
+    names = [v.value for v in found.variables]
+    keys = [tuple(sol[v] for v in names) for sol in found]
+    if any(not isinstance(term, (ox.NamedNode, ox.Literal)) for key in keys for term in key):
+        return None   # an unbound key or a blank node (which VALUES cannot name): the whole answer
+    text, rows, variables = inline(cq.rows, bindings), [], None
+    for i in range(0, max(len(keys), 1), PAGED_CHUNK):
+        chunk = keys[i:i + PAGED_CHUNK]
+        results = run(store, restrict(text, names, chunk))
+        variables = results.variables
+        wanted = set(chunk)   # a group restricted on some of the key's variables lets other keys' rows through
+        rows += [sol for sol in results if tuple(sol[v] for v in names) in wanted]
+    if [tuple(sol[v] for v in names) for sol in rows] != keys:
+        return None
+    return Rows(variables, rows)
+
+
+def key_variables(text: str) -> list[str]:
+    """The plain variables a key query selects, in order (none if it selects ``*`` or an expression)."""
+    from .turtle import mask
+    m = re.search(r"\bSELECT\b(.*?)(\bWHERE\b|\{)", mask(text), re.I | re.S)
+    if not m or re.search(r"[(*]", m.group(1)):
+        return []
+    return re.findall(r"[?$]([A-Za-z_][A-Za-z0-9_]*)", re.sub(r"\bDISTINCT\b|\bREDUCED\b", "", m.group(1), flags=re.I))
+
+
+def _projection(clause: str) -> set[str] | None:
+    """The variables a subquery's ``SELECT …`` clause (masked) projects; None for ``SELECT *``."""
+    plain, depth, out = [], 0, set()
+    for ch in clause:
+        depth += ch == "("
+        depth -= ch == ")"
+        plain.append(ch if depth == 0 and ch != ")" else " ")
+    if re.search(r"\*", "".join(plain)):
+        return None
+    out.update(re.findall(r"[?$]([A-Za-z_][A-Za-z0-9_]*)", "".join(plain)))
+    out.update(re.findall(r"\bAS\s+[?$]([A-Za-z_][A-Za-z0-9_]*)", clause, re.I))
+    return out
+
+
+def restrict(query: str, names: list[str], keys: list[tuple]) -> str:
+    """``query`` with ``VALUES`` of the ``keys`` (tuples of terms for the variables ``names``) opening every
+    group that names some of those variables in its own patterns, each group restricted to the variables it
+    names (the keys projected on them).  A subquery that does not project a variable has its own variable of
+    that name, which is left alone, as is a group that only binds it (``BIND(… AS ?kind)``); a ``VALUES``
+    block's data is not a group, and an ``EXISTS`` group is not restricted (it is evaluated for each row,
+    with the row's key bound).  On a listing whose rows each
+    hold their key, and whose groups aggregate per key at most, the answer is the rows of those keys."""
+    from .turtle import mask
+    masked = mask(query)
+    pairs, stack = [], []
+    for i, ch in enumerate(masked):
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            pairs.append((stack.pop(), i))
+    pairs.sort()
+    inserts: list[tuple[int, str]] = []
+    scopes: list[tuple[int, set | None]] = []   # (end, projection) of the subqueries around a position
+    for start, end in pairs:
+        scopes = [s for s in scopes if s[0] > start]
+        own = list(masked[start + 1:end])
+        for s, e in pairs:   # blank the nested groups: the group's own text remains
+            if start < s and e < end:
+                own[s - start - 1:e - start] = " " * (e - s + 1)
+        own_text = "".join(own)
+        head = re.match(r"\s*SELECT\b(.*?)\bWHERE\b", own_text, re.I | re.S)
+        if head or re.match(r"\s*SELECT\b", own_text, re.I):
+            scopes.append((end, _projection(head.group(1)) if head else set()))
+            continue
+        if re.search(r"\bVALUES\s*(\([^()]*\)|[?$][A-Za-z_][A-Za-z0-9_]*)\s*$", masked[:start], re.I):
+            continue
+        if re.search(r"\bEXISTS\s*$", masked[:start], re.I):
+            continue   # evaluated for each row, its key already bound: a VALUES block would be read once a row
+        here = [n for n in names
+                if all(p is None or n in p for _, p in scopes)
+                and re.search(r"(?<!AS )(?<!as )[?$]" + re.escape(n) + r"(?![A-Za-z0-9_])", re.sub(r"\s+", " ", own_text))]
+        if here:
+            idx = [names.index(n) for n in here]
+            rows = dict.fromkeys(tuple(str(k[i]) for i in idx) for k in keys)
+            if len(here) == 1:
+                block = f" VALUES ?{here[0]} {{ " + " ".join(r[0] for r in rows) + " } "
+            else:
+                block = (" VALUES (" + " ".join(f"?{n}" for n in here) + ") { "
+                         + " ".join("(" + " ".join(r) + ")" for r in rows) + " } ")
+            inserts.append((start + 1, block))
+    out, last = [], 0
+    for pos, block in sorted(inserts):
+        out += [query[last:pos], block]
+        last = pos
+    out.append(query[last:])
+    return "".join(out)
 
 
 def bind_params(cq: CannedQuery, store: ox.Store | None, given: dict[str, str], index=None) -> dict[str, ox.NamedNode | ox.Literal]:

@@ -1,6 +1,6 @@
 """The canned queries as rewritten for large stores give exactly the answers of their readable reference texts.
 
-``tests/fixtures/queries-reference/`` keeps every canned query as it was before the rewrite for scale
+``queries/reference/`` keeps every canned query as it was before the rewrite for scale
 (README "Queries at scale"): one pattern per idea, subqueries over the whole dataset.  Those texts are the
 reference semantics; ``queries/`` holds the texts that start every subquery and OPTIONAL from the bound
 parameter or the selected claims.  On the seeds both are held to ``tests/expected/`` (test_queries); here
@@ -26,7 +26,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 
-REFERENCE = ROOT / "tests" / "fixtures" / "queries-reference"
+REFERENCE = ROOT / "queries" / "reference"
 N = 30
 HRR = "https://hrkg.example.org/ontology/"
 
@@ -141,3 +141,81 @@ def test_paging_refuses_a_query_with_its_own_limit():
             q.page(own, 10)
     with pytest.raises(UsageError):
         q.page("SELECT * WHERE { ?s ?p ?o }", -1)
+
+
+PAGED = sorted(p.stem for p in (q.QUERIES / q.PAGES).glob("*.rq"))
+
+
+def test_the_paged_listings_are_the_long_ones():
+    """Each key query belongs to a canned query (with its plain text), and the long listings have one."""
+    assert set(PAGED) <= set(q.catalogue())
+    assert {"timeline", "sources", "positions", "requested-actions", "curator-inferences"} <= set(PAGED)
+    for slug in PAGED:
+        cq = q.load_query(q.QUERIES / f"{slug}.rq")
+        assert cq.keys and cq.rows == (REFERENCE / f"{slug}.rq").read_text()
+        names = q.key_variables(cq.keys)
+        order = cq.keys.rsplit("ORDER BY", 1)[1]
+        assert names and all(f"?{n}" in order for n in names), "the key query's order ends with the key"
+
+
+@pytest.mark.parametrize("chunk", [q.PAGED_CHUNK, 7])
+@pytest.mark.parametrize("slug", PAGED)
+def test_a_page_from_its_keys_is_the_whole_answers_rows_at_its_places(built, slug, chunk, monkeypatch):
+    """kg.query.evaluate takes a listing's page from its key query and the rows of those keys (a chunk of
+    them at a time), and gives exactly the rows of the whole answer at those places, for pages at the start,
+    the middle and the end."""
+    monkeypatch.setattr(q, "PAGED_CHUNK", chunk)
+    _, store = built
+    cq = q.load_query(q.QUERIES / f"{slug}.rq")
+    for s, given in cases(store):
+        if s != slug:
+            continue
+        bindings = q.bind_params(cq, store, given)
+        full = q.render(q.run(store, cq.text, bindings), q.Format.CSV).split("\r\n")
+        rows = len(full) - 2
+        assert rows > 12, "the corpus gives this listing enough rows to page"
+        for limit, offset in [(5, 0), (1, 0), (4, 7), (50, rows // 2), (10, rows - 3), (10, rows + 5), (1000000, 3)]:
+            before = dict(q.PATHS)
+            page = q.render(q.evaluate(store, cq, bindings, limit, offset), q.Format.CSV)
+            assert page.split("\r\n") == [full[0], *full[1:-1][offset:offset + limit], ""], (given, limit, offset)
+            took = {k for k in q.PATHS if q.PATHS[k] != before[k]}
+            assert took == ({"paged"} if offset + limit <= q.PAGED_ROWS else {"whole"}), (given, limit, offset, took)
+
+
+def test_a_page_whose_keys_do_not_give_one_row_each_comes_from_the_whole_answer(built):
+    """A claim with two dates is two rows of the timeline and one key twice: the check sees it and the page is
+    taken from the whole answer, still exactly its rows at those places."""
+    out, _ = built
+    store = q.open_store(out / "kg.nq")
+    cq = q.load_query(q.QUERIES / "timeline.rq")
+    tenth = list(q.evaluate(store, cq, {}, 10))[-1]   # its second date, earlier than all, puts it first too
+    claim, date = tenth["claim"], tenth["date"]
+    store.add(ox.Quad(claim, ox.NamedNode(HRR + "date"), ox.Literal("1999-01-01", datatype=date.datatype),
+                      ox.NamedNode(iris.base() + "graph/curation/test")))
+    full = q.render(q.run(store, cq.text, {}), q.Format.CSV).split("\r\n")
+    assert sum(claim.value in line for line in full) == 2
+    for limit, offset in [(3, 0), (5, 2)]:
+        before = dict(q.PATHS)
+        page = q.render(q.evaluate(store, cq, {}, limit, offset), q.Format.CSV)
+        assert page.split("\r\n") == [full[0], *full[1:-1][offset:offset + limit], ""]
+        assert q.PATHS["unsure"] == before["unsure"] + 1 and q.PATHS["whole"] == before["whole"] + 1
+
+
+def test_restrict_opens_each_group_that_names_the_key_with_its_values():
+    text = ("SELECT ?c ?n ?k WHERE {\n  ?c <p> ?x . OPTIONAL { ?c <q> ?n }\n"
+            "  { SELECT ?c (COUNT(?e) AS ?n2) WHERE { ?c <r> ?e } GROUP BY ?c }\n"
+            "  { SELECT ?o (COUNT(?c) AS ?m) WHERE { ?c <s> ?o } GROUP BY ?o }\n"
+            "  { ?y <t> ?z . BIND(\"a ?c\" AS ?k) } VALUES ?z { <v> }\n"
+            "  FILTER NOT EXISTS { ?c <u> ?w }\n}\nORDER BY ?c")
+    keys = [(ox.NamedNode("https://e.org/1"),), (ox.NamedNode("https://e.org/2"),), (ox.NamedNode("https://e.org/1"),)]
+    out = q.restrict(text, ["c"], keys)
+    block = " VALUES ?c { <https://e.org/1> <https://e.org/2> } "
+    assert out == ("SELECT ?c ?n ?k WHERE {" + block + "\n  ?c <p> ?x . OPTIONAL {" + block + " ?c <q> ?n }\n"
+                   "  { SELECT ?c (COUNT(?e) AS ?n2) WHERE {" + block + " ?c <r> ?e } GROUP BY ?c }\n"
+                   "  { SELECT ?o (COUNT(?c) AS ?m) WHERE { ?c <s> ?o } GROUP BY ?o }\n"
+                   "  { ?y <t> ?z . BIND(\"a ?c\" AS ?k) } VALUES ?z { <v> }\n"
+                   "  FILTER NOT EXISTS { ?c <u> ?w }\n}\nORDER BY ?c")
+    two = q.restrict("SELECT * WHERE { ?a <p> ?b . { ?b <q> ?x } { BIND(1 AS ?a) ?x <r> ?y } }", ["a", "b"],
+                     [(ox.NamedNode("https://e.org/1"), ox.Literal("x")), (ox.NamedNode("https://e.org/2"), ox.Literal("x"))])
+    assert two == ('SELECT * WHERE { VALUES (?a ?b) { (<https://e.org/1> "x") (<https://e.org/2> "x") }  ?a <p> ?b . '
+                   '{ VALUES ?b { "x" }  ?b <q> ?x } { BIND(1 AS ?a) ?x <r> ?y } }')

@@ -130,12 +130,12 @@ def run_canned(data: _Data, job: dict) -> dict:
         data.catalogue = q.catalogue(Path(job["queries"]))
     cq = data.catalogue[job["slug"]]
     try:
-        results = q.run(store, q.page(cq.text, job.get("limit"), job.get("offset", 0)), q.bind_params(cq, store, job["params"]))
+        results = q.evaluate(store, cq, q.bind_params(cq, store, job["params"]), job.get("limit"), job.get("offset", 0))
     except KgError as exc:
         # kg.query speaks to the command line; on the web the parameter is a URL parameter
         return _answer(400, None, str(exc).replace("--param ", "") + "\n")
     headers = {}
-    if isinstance(results, ox.QuerySolutions):
+    if isinstance(results, (ox.QuerySolutions, q.Rows)):
         results = _Capped(results, job["max_rows"])
         headers = _truncation_headers(results.truncated, job["max_rows"])
     fmt = q.Format(job["fmt"])
