@@ -390,8 +390,8 @@ def _paged(store: ox.Store, cq: CannedQuery, bindings: dict, n: int) -> Rows | N
     found = run(store, page(cq.keys, n), bindings)
     names = [v.value for v in found.variables]
     keys = [tuple(sol[v] for v in names) for sol in found]
-    if any(not isinstance(term, (ox.NamedNode, ox.Literal)) for key in keys for term in key):
-        return None   # an unbound key or a blank node (which VALUES cannot name): the whole answer
+    if any(term is not None and not isinstance(term, (ox.NamedNode, ox.Literal)) for key in keys for term in key):
+        return None   # a blank node (which VALUES cannot name): the whole answer
     text, rows, variables = inline(cq.rows, bindings), [], None
     for i in range(0, max(len(keys), 1), PAGED_CHUNK):
         chunk = keys[i:i + PAGED_CHUNK]
@@ -434,7 +434,9 @@ def restrict(query: str, names: list[str], keys: list[tuple]) -> str:
     that name, which is left alone, as is a group that only binds it (``BIND(… AS ?kind)``); a ``VALUES``
     block's data is not a group, and an ``EXISTS`` group is not restricted (it is evaluated for each row,
     with the row's key bound).  On a listing whose rows each
-    hold their key, and whose groups aggregate per key at most, the answer is the rows of those keys."""
+    hold their key, and whose groups aggregate per key at most, the answer is the rows of those keys.  A key
+    whose variable is unbound (a row without the listing's OPTIONAL part) gives that variable's groups no
+    value: only an OPTIONAL binds it, and for that row the listing's OPTIONAL found nothing."""
     from .turtle import mask
     masked = mask(query)
     pairs, stack = [], []
@@ -466,7 +468,7 @@ def restrict(query: str, names: list[str], keys: list[tuple]) -> str:
                 and re.search(r"(?<!AS )(?<!as )[?$]" + re.escape(n) + r"(?![A-Za-z0-9_])", re.sub(r"\s+", " ", own_text))]
         if here:
             idx = [names.index(n) for n in here]
-            rows = dict.fromkeys(tuple(str(k[i]) for i in idx) for k in keys)
+            rows = dict.fromkeys(tuple(str(k[i]) for i in idx) for k in keys if all(k[i] is not None for i in idx))
             if len(here) == 1:
                 block = f" VALUES ?{here[0]} {{ " + " ".join(r[0] for r in rows) + " } "
             else:

@@ -149,7 +149,7 @@ PAGED = sorted(p.stem for p in (q.QUERIES / q.PAGES).glob("*.rq"))
 def test_the_paged_listings_are_the_long_ones():
     """Each key query belongs to a canned query (with its plain text), and the long listings have one."""
     assert set(PAGED) <= set(q.catalogue())
-    assert {"timeline", "sources", "positions", "requested-actions", "curator-inferences"} <= set(PAGED)
+    assert {"timeline", "sources", "positions", "requested-actions", "curator-inferences", "meetings"} <= set(PAGED)
     for slug in PAGED:
         cq = q.load_query(q.QUERIES / f"{slug}.rq")
         assert cq.keys and cq.rows == (REFERENCE / f"{slug}.rq").read_text()
@@ -219,3 +219,9 @@ def test_restrict_opens_each_group_that_names_the_key_with_its_values():
                      [(ox.NamedNode("https://e.org/1"), ox.Literal("x")), (ox.NamedNode("https://e.org/2"), ox.Literal("x"))])
     assert two == ('SELECT * WHERE { VALUES (?a ?b) { (<https://e.org/1> "x") (<https://e.org/2> "x") }  ?a <p> ?b . '
                    '{ VALUES ?b { "x" }  ?b <q> ?x } { BIND(1 AS ?a) ?x <r> ?y } }')
+    # a key from an OPTIONAL: unbound, it gives that variable's groups no value
+    opt = q.restrict("SELECT * WHERE { ?m <p> ?x OPTIONAL { ?r <at> ?m } OPTIONAL { ?r <q> ?y } }", ["m", "r"],
+                     [(ox.NamedNode("https://e.org/m1"), ox.NamedNode("https://e.org/r1")), (ox.NamedNode("https://e.org/m2"), None)])
+    assert opt == ("SELECT * WHERE { VALUES ?m { <https://e.org/m1> <https://e.org/m2> }  ?m <p> ?x "
+                   "OPTIONAL { VALUES (?m ?r) { (<https://e.org/m1> <https://e.org/r1>) }  ?r <at> ?m } "
+                   "OPTIONAL { VALUES ?r { <https://e.org/r1> }  ?r <q> ?y } }")
