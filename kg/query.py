@@ -370,8 +370,8 @@ def evaluate(store: ox.Store, cq: CannedQuery, bindings: dict, limit: int | None
     listing: Oxigraph cannot stop a join of whole-store scans at the page, but the key query (the row's key
     in the listing's order, from a few cheap patterns) can, and the rows of those keys alone come from the
     query's plain text (``queries/reference/<slug>.rq``) with every group restricted to those keys, which
-    Oxigraph answers by index lookups (``PAGED_CHUNK`` keys at a time).  The rows of the first ``offset + limit`` keys are taken and checked:
-    exactly one row for each key, in the keys' order.  Then they are the listing's first rows, because the
+    Oxigraph answers by index lookups (``PAGED_CHUNK`` keys at a time).  The rows of the first
+    ``offset + limit`` keys are taken and checked: exactly one row for each key, in the keys' order.  Then they are the listing's first rows, because the
     key query selects every row's key (its patterns are among the listing's required ones) in the listing's
     order (its ORDER BY, which ends with the key); otherwise (a key with no row or with two, e.g. a claim a
     curator gave two dates) the page is taken from the whole answer.  ``tests/test_queries_scale.py`` holds
@@ -415,7 +415,7 @@ def key_variables(text: str) -> list[str]:
 
 def _projection(clause: str) -> set[str] | None:
     """The variables a subquery's ``SELECT …`` clause (masked) projects; None for ``SELECT *``."""
-    plain, depth, out = [], 0, set()
+    plain, depth, out = [], 0, set[str]()
     for ch in clause:
         depth += ch == "("
         depth -= ch == ")"
@@ -433,8 +433,8 @@ def restrict(query: str, names: list[str], keys: list[tuple]) -> str:
     names (the keys projected on them).  A subquery that does not project a variable has its own variable of
     that name, which is left alone, as is a group that only binds it (``BIND(… AS ?kind)``); a ``VALUES``
     block's data is not a group, and an ``EXISTS`` group is not restricted (it is evaluated for each row,
-    with the row's key bound).  On a listing whose rows each
-    hold their key, and whose groups aggregate per key at most, the answer is the rows of those keys.  A key
+    with the row's key bound).  On a listing whose rows each hold their key, and whose groups aggregate
+    per key at most, the answer is the rows of those keys.  A key
     whose variable is unbound (a row without the listing's OPTIONAL part) gives that variable's groups no
     value: only an OPTIONAL binds it, and for that row the listing's OPTIONAL found nothing."""
     from .turtle import mask
@@ -463,9 +463,10 @@ def restrict(query: str, names: list[str], keys: list[tuple]) -> str:
             continue
         if re.search(r"\bEXISTS\s*$", masked[:start], re.I):
             continue   # evaluated for each row, its key already bound: a VALUES block would be read once a row
+        named = re.sub(r"\bAS\s+[?$][A-Za-z_][A-Za-z0-9_]*", " ", own_text, flags=re.I)   # bound here, not named
         here = [n for n in names
                 if all(p is None or n in p for _, p in scopes)
-                and re.search(r"(?<!AS )(?<!as )[?$]" + re.escape(n) + r"(?![A-Za-z0-9_])", re.sub(r"\s+", " ", own_text))]
+                and re.search(r"[?$]" + re.escape(n) + r"(?![A-Za-z0-9_])", named)]
         if here:
             idx = [names.index(n) for n in here]
             rows = dict.fromkeys(tuple(str(k[i]) for i in idx) for k in keys if all(k[i] is not None for i in idx))
