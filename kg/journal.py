@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 from dataclasses import dataclass, field
@@ -35,6 +36,9 @@ from pathlib import Path
 
 JOURNAL = ".kg-journal"
 PLAN = "plan.json"
+# the temporary file of an atomic write made after the commit, outside the journal (kg.build.write_record
+# writes OUT/.kg-build.json through kg.publish.replace_files): a process killed during it leaves one
+_STRAY = re.compile(r"\.\.kg-build\.json\.[A-Za-z0-9_]+\.tmp")
 _CRASH = "KG_TEST_CRASH_AT"   # test hook: SIGKILL this process at a named point (tests/test_journal.py)
 
 
@@ -211,9 +215,13 @@ def pending(directory: Path) -> bool:
 
 def settle(*directories: Path) -> list[str]:
     """Recover the journals of ``directories`` in order (the seeds before ``--out``: a ``kg add``'s
-    plan lives in the seeds and moves files staged in the output's journal)."""
+    plan lives in the seeds and moves files staged in the output's journal), and remove the temporary
+    file a killed write of the build record left."""
     done = []
     for d in directories:
+        for stray in (d.iterdir() if d.is_dir() else ()):
+            if _STRAY.fullmatch(stray.name) and stray.is_file():
+                stray.unlink(missing_ok=True)   # never read: the record it was to replace is whole, or absent
         what = recover(d)
         if what:
             done.append(f"{d}: an interrupted kg add or build was {what} ({'rolled forward' if what == 'finished' else 'rolled back'})")

@@ -221,3 +221,19 @@ def test_plan_applied_twice_is_the_same(tmp_path):
     assert (d / "a.txt").read_bytes() == b"new"
     assert (d / "a.txt").stat().st_mode & 0o777 == 0o640     # a seed file keeps its mode
     assert not (d / "gone.txt").exists() and not journal.pending(d)
+
+
+def test_settle_removes_the_temporary_file_of_a_killed_record_write(tmp_path):
+    """The build record is written after the commit, outside the journal (kg.publish.replace_files): a kill
+    there leaves its temporary file, which the next command's settle removes, and nothing else."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".kg-build.json").write_text("{}\n")
+    stray = out / "..kg-build.json.k2x_9q1a.tmp"
+    stray.write_text('{"half": ')
+    kept = [out / ".notes.tmp", out / "..kg-build.json.tmp.bak", out / "kg.nq"]
+    for path in kept:
+        path.write_text("mine\n")
+    assert journal.settle(out) == []   # no journal: nothing to report
+    assert not stray.exists() and all(p.read_text() == "mine\n" for p in kept)
+    assert (out / ".kg-build.json").read_text() == "{}\n"
