@@ -52,7 +52,7 @@ class CannedQuery:
     params: list[str] = field(default_factory=list)
     expects: str = ""  # `#+ expects: union-default-graph`: what the query needs of the store
     keys: str = ""     # queries/pages/<slug>.rq: the key of each row, in the query's order (kg.query.evaluate)
-    rows: str = ""     # queries/reference/<slug>.rq: the plain text a page's rows are taken from
+    rows: str = ""     # the text a page's rows are taken from: queries/reference/<slug>.rq, or the query's
 
 
 def parse_header(path: Path, text: str) -> dict:
@@ -127,27 +127,35 @@ def load_query(path: Path) -> CannedQuery:
         raise InputError(Pos(str(path), 1, 1), "the query has no `#+ summary:`", "add a one-line summary")
     description = header.get("description")
     params = sorted(set(PARAM_RE.findall(_strip_comments(text))))
-    keys, rows = _page_texts(path)
+    keys, rows = _page_texts(path, text)
     return CannedQuery(path.stem, path, text, summary.value.strip(), description.value.strip() if description else "",
                        _tags(header.get("tags")), _defaults(header.get("defaults")), params,
                        header["expects"].value.strip() if isinstance(header.get("expects"), source.YStr) else "",
                        keys, rows)
 
 
-def _page_texts(path: Path) -> tuple[str, str]:
-    """A listing's key query (``pages/<slug>.rq`` beside it) and the reference text its pages' rows come
-    from (``reference/<slug>.rq``); both empty for a query that has no key query."""
+def _page_texts(path: Path, text: str) -> tuple[str, str]:
+    """A listing's key query (``pages/<slug>.rq`` beside it) and the text its pages' rows come from: the
+    reference text (``reference/<slug>.rq``), or the query's own with ``#+ rows: query`` in the key query's
+    header (for a listing whose plain text Oxigraph evaluates badly); both empty without a key query."""
     keys_path = path.parent / PAGES / path.name
     if not keys_path.is_file():
         return "", ""
     keys = source.read_text(keys_path, str(keys_path), limits.QUERY_BYTES)
-    rows_path = path.parent / REFERENCE / path.name
-    if not rows_path.is_file():
-        raise InputError(Pos(str(keys_path), 1, 1), f"a key query needs the plain text of {path.name} in {rows_path}",
-                         f"add {rows_path} (the query written one pattern per idea) or remove {keys_path}")
     if not key_variables(keys):
         raise InputError(Pos(str(keys_path), 1, 1), "a key query must SELECT plain variables (the row's key)",
                          "e.g. `SELECT ?claim WHERE { … } ORDER BY …` with the listing's ORDER BY")
+    rows_from = _header(keys_path, keys).get("rows")
+    if rows_from is not None and (not isinstance(rows_from, source.YStr) or rows_from.value not in ("query", "reference")):
+        raise InputError(rows_from.pos, "`#+ rows:` says where a page's rows come from",
+                         "write `#+ rows: reference` (queries/reference/, the default) or `#+ rows: query`")
+    if rows_from is not None and rows_from.value == "query":
+        return keys, text
+    rows_path = path.parent / REFERENCE / path.name
+    if not rows_path.is_file():
+        raise InputError(Pos(str(keys_path), 1, 1), f"a key query needs the plain text of {path.name} in {rows_path}",
+                         f"add {rows_path} (the query written one pattern per idea), write `#+ rows: query` "
+                         f"or remove {keys_path}")
     return keys, source.read_text(rows_path, str(rows_path), limits.QUERY_BYTES)
 
 

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg import cli, iris
-from kg.errors import UsageError
+from kg.errors import InputError, UsageError
 from kg import query as q
 
 from conftest import ROOT
@@ -149,10 +149,11 @@ PAGED = sorted(p.stem for p in (q.QUERIES / q.PAGES).glob("*.rq"))
 def test_the_paged_listings_are_the_long_ones():
     """Each key query belongs to a canned query (with its plain text), and the long listings have one."""
     assert set(PAGED) <= set(q.catalogue())
-    assert {"timeline", "sources", "positions", "requested-actions", "curator-inferences", "meetings"} <= set(PAGED)
+    assert {"timeline", "sources", "positions", "requested-actions", "curator-inferences", "meetings",
+            "detention-and-death-counts"} <= set(PAGED)
     for slug in PAGED:
         cq = q.load_query(q.QUERIES / f"{slug}.rq")
-        assert cq.keys and cq.rows == (REFERENCE / f"{slug}.rq").read_text()
+        assert cq.keys and cq.rows == (cq.text if "#+ rows: query" in cq.keys else (REFERENCE / f"{slug}.rq").read_text())
         names = q.key_variables(cq.keys)
         order = cq.keys.rsplit("ORDER BY", 1)[1]
         assert names and all(f"?{n}" in order for n in names), "the key query's order ends with the key"
@@ -225,3 +226,21 @@ def test_restrict_opens_each_group_that_names_the_key_with_its_values():
     assert opt == ("SELECT * WHERE { VALUES ?m { <https://e.org/m1> <https://e.org/m2> }  ?m <p> ?x "
                    "OPTIONAL { VALUES (?m ?r) { (<https://e.org/m1> <https://e.org/r1>) }  ?r <at> ?m } "
                    "OPTIONAL { VALUES ?r { <https://e.org/r1> }  ?r <q> ?y } }")
+
+
+def test_a_key_query_names_where_its_rows_come_from_or_says_what_is_wrong(tmp_path):
+    for name in ("x.rq",):
+        (tmp_path / name).write_text("#+ summary: x\nSELECT ?c WHERE { ?c ?p ?o } ORDER BY ?c\n")
+    (tmp_path / q.PAGES).mkdir()
+    keys = tmp_path / q.PAGES / "x.rq"
+    keys.write_text("#+ rows: query\nSELECT ?c WHERE { ?c ?p ?o } ORDER BY ?c\n")
+    cq = q.load_query(tmp_path / "x.rq")
+    assert cq.rows == cq.text and q.key_variables(cq.keys) == ["c"]
+    for header, problem in (("#+ rows: elsewhere\n", "`#+ rows:`"), ("", "needs the plain text")):
+        keys.write_text(header + "SELECT ?c WHERE { ?c ?p ?o } ORDER BY ?c\n")
+        with pytest.raises(InputError) as err:
+            q.load_query(tmp_path / "x.rq")
+        assert problem in err.value.problem and str(keys) in str(err.value)
+    keys.write_text("SELECT (STR(?c) AS ?s) WHERE { ?c ?p ?o } ORDER BY ?s\n")
+    with pytest.raises(InputError, match="plain variables"):
+        q.load_query(tmp_path / "x.rq")
