@@ -178,6 +178,10 @@ def _canned(args) -> q.CannedQuery:
         if cq is None:
             raise KgError(f"{path}: no such query file")
         guard.vet(cq.text, str(path), allow_service=args.allow_service)
+        if cq.keys:   # a key query beside the file, and the text its pages' rows come from, are run too
+            guard.vet(cq.keys, str(path.parent / q.PAGES / path.name), allow_service=args.allow_service)
+            if cq.rows != cq.text:
+                guard.vet(cq.rows, str(path.parent / q.REFERENCE / path.name), allow_service=args.allow_service)
         return cq
     if not args.slug:
         raise KgError("give a query SLUG (see `kg queries`) or --file my.rq")

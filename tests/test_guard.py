@@ -153,6 +153,30 @@ def test_kg_query_refuses_service_and_nothing_connects(tmp_path, silent):
         listener.close()
 
 
+def test_kg_query_vets_the_key_query_and_rows_beside_a_file(tmp_path):
+    """A key query beside a --file (pages/NAME.rq) and the text its pages' rows come from run too: each is
+    vetted as the file is, and refused naming its own path:line:col; nothing connects."""
+    listener = Listener()
+    try:
+        service = f"SERVICE <http://127.0.0.1:{listener.port}/sparql> {{ ?s ?p ?o }}"
+        (tmp_path / "pages").mkdir()
+        (tmp_path / "reference").mkdir()
+        (tmp_path / "pages" / "q.rq").write_text(f"SELECT ?s WHERE {{\n  {service} }} ORDER BY ?s\n")
+        (tmp_path / "reference" / "q.rq").write_text("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s\n")
+        done = _kg_query(tmp_path, "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s\n", "--limit", "1")
+        assert done.returncode == 2 and f"{tmp_path / 'pages' / 'q.rq'}:2:" in done.stderr, done.stderr
+        (tmp_path / "pages" / "q.rq").write_text("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s\n")
+        (tmp_path / "reference" / "q.rq").write_text(f"SELECT ?s WHERE {{ {service} }} ORDER BY ?s\n")
+        done = _kg_query(tmp_path, "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s\n", "--limit", "1")
+        assert done.returncode == 2 and f"{tmp_path / 'reference' / 'q.rq'}:1:" in done.stderr, done.stderr
+        assert listener.connections == 0
+        (tmp_path / "reference" / "q.rq").write_text("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s\n")
+        done = _kg_query(tmp_path, "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s\n", "--limit", "1")
+        assert done.returncode == 0 and "example.org/s" in done.stdout, done.stderr
+    finally:
+        listener.close()
+
+
 def test_kg_query_refuses_deep_nesting_and_updates(tmp_path):
     deep = _kg_query(tmp_path, "SELECT * WHERE " + "{" * 3000 + "}" * 3000 + "\n")
     assert deep.returncode == 2 and "levels deep" in deep.stderr and "Traceback" not in deep.stderr
