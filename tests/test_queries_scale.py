@@ -229,8 +229,7 @@ def test_restrict_opens_each_group_that_names_the_key_with_its_values():
 
 
 def test_a_key_query_names_where_its_rows_come_from_or_says_what_is_wrong(tmp_path):
-    for name in ("x.rq",):
-        (tmp_path / name).write_text("#+ summary: x\nSELECT ?c WHERE { ?c ?p ?o } ORDER BY ?c\n")
+    (tmp_path / "x.rq").write_text("#+ summary: x\nSELECT ?c WHERE { ?c ?p ?o } ORDER BY ?c\n")
     (tmp_path / q.PAGES).mkdir()
     keys = tmp_path / q.PAGES / "x.rq"
     keys.write_text("#+ rows: query\nSELECT ?c WHERE { ?c ?p ?o } ORDER BY ?c\n")
