@@ -28,7 +28,7 @@ C = lambda name: iris.claim("t", name)  # noqa: E731
 
 @pytest.fixture(params=[e.value for e in infer.Engine], autouse=True)
 def reasoner(request, monkeypatch):
-    """Every rule test runs on the reference engine (owlrl) and on the fast one (reasonable)."""
+    """Every rule test runs on the reference engine (owlrl) and on the fast ones (reasonable, native)."""
     monkeypatch.setenv("KG_REASONER", request.param)
     return request.param
 
