@@ -118,16 +118,25 @@ class Fragment:
 
 
 def sorted_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
-    return sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    """Distinct triples in the order of (str(subject), str(predicate), str(object)), which is the order of
+    their N-Triples lines: a term's text never goes on with a character below the space that parts it
+    from the next (N-Triples escapes every control character), so sorting the lines is sorting by the
+    terms, and the lines are sorted by C code rather than a Python key of three strings a triple."""
+    unique = list(set(triples))
+    if not unique:
+        return []
+    lines = ox.serialize(unique, format=ox.RdfFormat.N_TRIPLES).split(b"\n")   # one line a triple, in order
+    return [unique[i] for i in sorted(range(len(unique)), key=lines.__getitem__)]
 
 
 def nquads(graph: str, ordered: list[ox.Triple]) -> bytes:
-    """The N-Quads lines of triples in ``graph``, sorted."""
+    """The N-Quads lines of triples in ``graph``, sorted: their N-Triples lines with the graph's name put
+    before the final " ." (pyoxigraph writes the same bytes for the quads; made without a quad object)."""
     if not ordered:
         return b""
-    g = ox.NamedNode(graph)
-    quads = [ox.Quad(t.subject, t.predicate, t.object, g) for t in ordered]
-    return b"".join(sorted(_lines(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))))
+    suffix = b" <" + graph.encode() + b"> .\n"
+    return b"".join(sorted(line[:-2] + suffix for line in ox.serialize(ordered, format=ox.RdfFormat.N_TRIPLES)
+                           .split(b"\n") if line))
 
 
 def nquads_of_lines(graph: str, lines: list[str]) -> bytes:
@@ -193,6 +202,9 @@ def _compact(iri: str, base: str) -> str:
     return iri
 
 
+_COMPACTED: dict[str, dict[str, str]] = {}   # base -> IRI -> compact IRI
+
+
 def compact(iri: str) -> str:
     """A compact IRI (prefix:local) where a declared prefix fits, else the IRI itself."""
     return _compact(iri, iris.base())
@@ -213,12 +225,28 @@ def _json_value(term) -> dict:
 def jsonld_nodes(ordered: list[ox.Triple]) -> dict[str, bytes]:
     """Each subject's JSON-LD node object, by subject IRI."""
     nodes: dict[str, dict] = {}
+    base = iris.base()
+    memo = _COMPACTED.setdefault(base, {})   # compact() without its call, for the IRIs met again and again
+    if len(memo) > 65536:
+        memo.clear()
+
+    def short(iri: str) -> str:
+        found = memo.get(iri)
+        if found is None:
+            found = memo[iri] = _compact(iri, base)
+        return found
+
     for t in ordered:
-        node = nodes.setdefault(t.subject.value, {"@id": compact(t.subject.value)})
-        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
-            node.setdefault("@type", []).append(compact(t.object.value))
+        subject, predicate, obj = t
+        node = nodes.get(subject.value)
+        if node is None:
+            node = nodes[subject.value] = {"@id": short(subject.value)}
+        if predicate.value == RDF_TYPE and isinstance(obj, ox.NamedNode):
+            node.setdefault("@type", []).append(short(obj.value))
+        elif isinstance(obj, ox.NamedNode):
+            node.setdefault(short(predicate.value), []).append({"@id": short(obj.value)})
         else:
-            node.setdefault(compact(t.predicate.value), []).append(_json_value(t.object))
+            node.setdefault(short(predicate.value), []).append(_json_value(obj))
     for node in nodes.values():
         for key, values in node.items():
             if isinstance(values, list) and len(values) > 1:   # most are one value: nothing to sort

@@ -195,3 +195,30 @@ def test_nquads_of_sorted_lines_are_the_serialisers_bytes(built_dir):
         expected = publish.nquads(graph, publish.sorted_triples(ox_triples(triples)))
         assert publish.nquads_of_lines(graph, shard.nt_lines(triples)) == expected
     assert len(prov) > 50
+
+
+def test_sorted_triples_and_nquads_are_the_serialisers_order_and_bytes(built_dir):
+    """publish.sorted_triples sorts by the N-Triples lines and publish.nquads adds the graph name to
+    them: the same order as sorting by (str(subject), str(predicate), str(object)), and the bytes of
+    pyoxigraph's N-Quads serialiser, sorted, on the seeds' graphs and on terms whose text is a
+    prefix of another's (IRIs, blank nodes, languages, escapes, datatypes)."""
+    import random
+    from kg import publish
+    seeds = [ox.Triple(q.subject, q.predicate, q.object)
+             for q in ox.parse(path=str(built_dir / "kg.nq"), format=ox.RdfFormat.N_QUADS)]
+    objects = [ox.Literal(t) for t in ("a", "a b", "a\tb", "a\nb", "a\x01", "a\u2028", 'a"q', "a\\", "", "zé")]
+    objects += [ox.Literal("a", language=lang) for lang in ("en", "en-gb")]
+    objects += [ox.Literal("5", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))]
+    subjects = [ox.NamedNode(iri) for iri in ("http://a/b", "http://a/b/c", "http://a/b%20c", "http://a/bc")]
+    subjects += [ox.BlankNode("b1"), ox.BlankNode("b10")]
+    odd = [ox.Triple(s, ox.NamedNode("http://p/" + p), o)
+           for s in subjects for p in ("a", "ab", "a/b") for o in objects + subjects]
+    random.Random(7).shuffle(odd)
+    graph = ox.NamedNode("https://example.org/graph")
+    for triples in (seeds, odd + odd[:5]):
+        expected = sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+        assert publish.sorted_triples(triples) == expected
+        quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in expected]
+        serialised = sorted(line + b"\n" for line in ox.serialize(quads, format=ox.RdfFormat.N_QUADS).split(b"\n") if line)
+        assert publish.nquads(graph.value, expected) == b"".join(serialised)
+    assert len(seeds) > 5_000
