@@ -3,9 +3,10 @@
     .venv/bin/python bench/corpus.py 100 --out /tmp/corpus-100
     .venv/bin/python bench/stages.py /tmp/corpus-100 [--articles 40] [--code DIR]
 
-Runs the articles one after the other in this process (no pool, a fresh empty cache), after
-one article to warm up and the per-entry memo of ``kg.shard.entailed`` filled (reported apart), and prints milliseconds of CPU (user + system, `time.process_time`)
-per article and stage. CPU time, unlike wall time, hardly moves with the machine's load.
+Runs the articles one after the other in this process (no pool, a fresh empty cache), set up as
+a pool worker is (``kg.shard.init_worker``: the context frozen out of the garbage collector),
+after one article to warm up and the per-entry memo of ``kg.shard.entailed`` filled (reported
+apart), and prints milliseconds of CPU (user + system, `time.process_time`) per article and stage. CPU time, unlike wall time, hardly moves with the machine's load.
 ``--code DIR`` imports ``kg`` from another tree (e.g. an earlier commit's ``git archive``), whose
 stages are then timed as a total only if it has no ``kg.shard.STAGES``.
 """
@@ -32,7 +33,7 @@ def main() -> int:
     from kg import build, cache as cachemod, shard
     with tempfile.TemporaryDirectory() as tmp:
         ctx, *_ = build._context(build.sources(args.seeds), cachemod.Cache(Path(tmp)))
-        shard.init(ctx)
+        (shard.init_worker if hasattr(shard, "init_worker") else shard.init)(ctx)   # as a pool worker is set up
         keys = sorted(ctx.src.annotations)[: args.articles + 1]
         # what each registry entry entails alone is memoised once a process (kg.shard.entailed);
         # in a build a worker computes it once for each entry over thousands of articles, so it is

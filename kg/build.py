@@ -162,7 +162,7 @@ def _run_articles(ctx: shard.Context, keys: list[str], jobs: int, progress: Prog
         return done
     shard.init(ctx)
     # each worker runs shard.init(ctx) itself (configuring its dataset base); forked, so ctx is not pickled
-    with multiprocessing.get_context("fork").Pool(jobs, shard.init, (ctx,)) as pool:
+    with multiprocessing.get_context("fork").Pool(jobs, shard.init_worker, (ctx,)) as pool:
         for i, res in enumerate(pool.imap_unordered(shard.work, keys, chunksize=max(1, min(16, len(keys) // (jobs * 8) or 1))), 1):
             done.append(res)
             if progress:
@@ -562,7 +562,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         written[publish.Dump.SUMS] = publish.write_small(out, publish.Dump.SUMS, publish.sums(written), staging)
         publish.commit(out, written, tx)
         tx.unlink(out / RECORD)   # written once the commit has put the files in place: see write_record
-        return {"format": _RECORD_FORMAT, "key": a.whole_key, "generation": generation().name,
+        return {"format": _RECORD_FORMAT, "key": a.whole_key,   # and the generation's name, once it is done
                 "files": sorted(d.value for d in written), "shared": shared_counts}
 
     if own:
@@ -575,11 +575,21 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
             pieced.keep(ctx.cache)
         tx.staging(out)
         before = oxstore.manifest(oxstore.current(out))   # the digests the lines kept for this store are under
+        staged: dict = {}
+
+        def dumps_beside(generation: Callable[[], Path]) -> None:
+            """kg build: the dumps are staged while a fresh store loads (in another thread) and switch
+            together with it; kg add writes them after its first commit (finish_dumps)."""
+            t = time.perf_counter()
+            staged["record"] = write_dumps(tx, generation)
+            staged["seconds"] = time.perf_counter() - t
+
         store_state = oxstore.update(out, digests, nq_of, tx, lambda name, d: _cached_lines(ctx.cache, name, d),
-                                     lambda name, d: pieced.patch(ctx.cache, d) if name == inf and pieced else None)
-        clock.lap("store")
+                                     lambda name, d: pieced.patch(ctx.cache, d) if name == inf and pieced else None,
+                                     beside=dumps_beside if own else None)
+        clock.lap("store")   # in kg build, the dumps were written meanwhile: the "dumps" figure is part of it
         if own:   # kg build: the store and the dumps switch together
-            record = write_dumps(tx, lambda: oxstore.staged(out, tx))
+            record = staged["record"] | {"generation": oxstore.staged(out, tx).name}
             tx.commit()
         else:     # kg add: the seeds and the store switch with the old dumps removed; finish_dumps writes them
             for dump in publish.Dump:
@@ -597,6 +607,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     if own:
         write_record(summary)
         clock.lap("dumps")
+        clock.laps["dumps"] += staged["seconds"]
     else:
         summary.finish = lambda: _finish(summary, write_dumps)
     return summary
@@ -616,7 +627,7 @@ def _finish(summary: Summary, write_dumps) -> None:
     summary.finish = None
     journal.crash_point("between-commits")
     with journal.Transaction(out) as tx:
-        summary.record = write_dumps(tx, lambda: oxstore.current(out))
+        summary.record = write_dumps(tx, lambda: oxstore.current(out)) | {"generation": oxstore.current(out).name}
         tx.commit()
     write_record(summary)
     summary.dumps = "rewritten"

@@ -11,6 +11,7 @@ generation is kept until the next switch, for readers that still have it open.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import shutil
@@ -102,7 +103,8 @@ def _quads(nq: bytes):
 
 def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
            tx: journal.Transaction, previous: Callable[[str, str], bytes | None] | None = None,
-           patch_of: Callable[[str, str], tuple[bytes, bytes] | None] | None = None) -> str:
+           patch_of: Callable[[str, str], tuple[bytes, bytes] | None] | None = None,
+           beside: Callable[[Callable[[], Path]], None] | None = None) -> str:
     """Make ``OUT/store`` hold exactly the graphs ``digests`` names.
 
     Unchanged store: nothing is done.  A few graphs changed: the current
@@ -115,11 +117,18 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
     remove and to add that it says make that graph the new one.  Many changed (or no usable current store): a new
     generation is bulk-loaded.  The switch to the new generation is planned in
     ``tx``, to happen when it commits.
+
+    ``beside(generation)``, if given, is run in any case: in this thread while a fresh generation is
+    bulk-loaded in another (the loader holds no GIL), else after the update (or at once, unchanged);
+    ``generation()`` waits for the store to be done and gives its directory.  The switch is planned
+    only after both are done, and a failure of either leaves no generation behind.
     Returns what was done, for the summary.
     """
     cur = current(out)
     old = manifest(cur)
     if old == digests and cur is not None:
+        if beside is not None:
+            beside(lambda: cur)
         return "unchanged"
     changed = sorted(n for n, d in digests.items() if old.get(n) != d)
     removed = sorted(set(old) - set(digests))
@@ -127,7 +136,17 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
     gen = new_generation(out, hashlib.sha256(key.encode()).hexdigest())
     incremental = bool(old) and len(changed) + len(removed) <= max(8, _REWRITE_SHARE * len(digests))
     try:
-        if incremental:
+        if not incremental:
+            with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kg-store") as pool:
+                loading = pool.submit(_load_fresh, gen, sorted(digests), nq_of, digests)
+                try:
+                    if beside is not None:
+                        beside(lambda: (loading.result(), gen)[1])
+                except BaseException:
+                    concurrent.futures.wait([loading])   # beside's error is the one raised
+                    raise
+                loading.result()
+        else:
             ox.Store.read_only(str(cur)).backup(str(gen))
             st = ox.Store(str(gen))
             for name in removed:
@@ -143,19 +162,41 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
                     st.bulk_extend(_quads(nq_of(name)))
                 else:
                     _patch(st, before, nq_of(name))
-        else:
-            st = ox.Store(str(gen))
-            st.bulk_extend(q for name in sorted(digests) for q in _quads(nq_of(name)))
-        st.flush()
-        if not incremental:
-            st.optimize()
-        del st
-        (gen / MANIFEST).write_text(json.dumps(digests, sort_keys=True, indent=0), encoding="utf-8")
+            st.flush()
+            del st
+            (gen / MANIFEST).write_text(json.dumps(digests, sort_keys=True, indent=0), encoding="utf-8")
+            if beside is not None:
+                beside(lambda: gen)
     except BaseException:
         shutil.rmtree(gen, ignore_errors=True)
         raise
     tx.link(path(out), gen.name, [cur.name] if cur is not None else [], _PREFIX)
     return f"updated ({len(changed) + len(removed)} graphs)" if incremental else "rewritten"
+
+
+_BATCH = 64 << 20   # bytes of N-Quads a bulk load is given at a time
+
+
+def _load_fresh(gen: Path, names: list[str], nq_of: Callable[[str], bytes], digests: dict[str, str]) -> None:
+    """Bulk-load a new generation from every graph's N-Quads, in batches of bytes: pyoxigraph parses
+    and loads them without the GIL, so the caller's thread goes on meanwhile (the Python-object
+    iterator of ``bulk_extend`` held it for every quad, at about the same speed alone)."""
+    st = ox.Store(str(gen))
+    batch: list[bytes] = []
+    size = 0
+    for name in names:
+        nq = nq_of(name)
+        batch.append(nq)
+        size += len(nq)
+        if size >= _BATCH:
+            st.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS)
+            batch, size = [], 0
+    if batch:
+        st.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS)
+    st.flush()
+    st.optimize()
+    del st
+    (gen / MANIFEST).write_text(json.dumps(digests, sort_keys=True, indent=0), encoding="utf-8")
 
 
 def _patch(st: ox.Store, before: bytes, after: bytes) -> None:
