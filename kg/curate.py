@@ -193,8 +193,11 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
             same = _same(assessed, additions, new_content, cache, seeds)   # then the check's assessment is the build's
             summary = builder.build(final, out, display_root, tx=tx, assessed=assessed if same else None,
                                     progress=progress)
-            tx.commit()   # seeds and store switch together, the old dumps removed (kg.journal)
-        builder.finish_dumps(summary)   # queryable already: the dumps follow, in a commit of their own
+            tx.commit(keep_trash=True)   # seeds and store switch together, the old dumps removed (kg.journal)
+        try:
+            builder.finish_dumps(summary)   # queryable already: the dumps follow, in a commit of their own
+        finally:
+            journal.empty_trash(out, seeds)   # the old dumps and store generation, freed once all is in place
         return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced)
 
 

@@ -12,7 +12,12 @@ So every change is staged first and committed through a journal:
    link switch is written to ``HOME/.kg-journal/plan.json`` (written to a
    temporary name, flushed, renamed: it exists whole or not at all).  This is the
    commit point.
-3. *Apply* the plan, then remove the journal directories.
+3. *Apply* the plan, then remove the journal directories.  A file the plan
+   removes, and a store generation it supersedes, is renamed into
+   ``DIR/.kg-trash/`` (instant) rather than deleted in place: freeing a
+   multi-gigabyte dump took 1.5 s at 10,000 articles, time in which ``kg add``
+   had already switched the store.  The trash is emptied after the commit
+   (``kg add``: after its dumps are written) and by :func:`settle`.
 
 Every step is idempotent (a rename whose source is gone was done already), so
 an interrupted commit is finished by applying the plan again.  :func:`settle`
@@ -31,10 +36,12 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 JOURNAL = ".kg-journal"
+TRASH = ".kg-trash"
 PLAN = "plan.json"
 # the temporary file of an atomic write made after the commit, outside the journal (kg.build.write_record
 # writes OUT/.kg-build.json through kg.publish.replace_files): a process killed during it leaves one
@@ -129,7 +136,9 @@ class Transaction:
         directories other than ``keep`` (old store generations)."""
         self.steps.append(["link", str(link), generation, sorted(keep), prefix])
 
-    def commit(self) -> None:
+    def commit(self, keep_trash: bool = False) -> None:
+        """Make the staged changes real.  What they remove is emptied from the trash now, or with
+        ``keep_trash`` when the caller calls :func:`empty_trash` (``kg add``, once its dumps are written)."""
         plan = {"version": 1, "steps": self.steps, "dirs": [str(d) for d in self.dirs]}
         j = home(self.owner)
         tmp = j / (PLAN + ".tmp")
@@ -143,6 +152,8 @@ class Transaction:
         crash_point("planned")
         apply(plan)
         self.committed = True
+        if not keep_trash:
+            empty_trash(*trash_homes(plan))
 
     def discard(self) -> None:
         for d in self.dirs:
@@ -163,7 +174,7 @@ def apply(plan: dict) -> None:
                 os.replace(src, dst)
             touched.add(dst.parent)
         elif kind == "unlink":
-            Path(step[1]).unlink(missing_ok=True)
+            _discard(Path(step[1]))
             touched.add(Path(step[1]).parent)
         elif kind == "link":
             link, generation = Path(step[1]), step[2]
@@ -185,9 +196,35 @@ def apply(plan: dict) -> None:
             link, keep, prefix = Path(step[1]), set(step[3]) | {step[2]}, step[4]
             for old in link.parent.glob(prefix + "*"):
                 if old.name not in keep:
-                    shutil.rmtree(old, ignore_errors=True)
+                    _discard(old)
     for d in plan["dirs"]:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def _discard(path: Path) -> None:
+    """Take ``path`` (a file or a directory) away from its name at once: renamed into its directory's
+    trash under a name of its own, its space freed by :func:`empty_trash`."""
+    if not os.path.lexists(path):
+        return
+    trash = path.parent / TRASH
+    trash.mkdir(exist_ok=True)
+    if path.is_dir() and not path.is_symlink():   # a unique name, taken by the rename (a directory's: empty)
+        slot = tempfile.mkdtemp(prefix=path.name + ".", dir=trash)
+    else:
+        fd, slot = tempfile.mkstemp(prefix=path.name + ".", dir=trash)
+        os.close(fd)
+    os.replace(path, slot)
+
+
+def trash_homes(plan: dict) -> list[Path]:
+    """The directories whose trash a plan's steps may fill."""
+    return sorted({Path(step[1]).parent for step in plan["steps"] if step[0] in ("unlink", "link")})
+
+
+def empty_trash(*directories: Path) -> None:
+    """Free what commits took away in ``directories`` (nothing there is read again)."""
+    for d in directories:
+        shutil.rmtree(d / TRASH, ignore_errors=True)
 
 
 def recover(directory: Path) -> str | None:
@@ -223,6 +260,7 @@ def settle(*directories: Path) -> list[str]:
             if _STRAY.fullmatch(stray.name) and stray.is_file():
                 stray.unlink(missing_ok=True)   # never read: the record it was to replace is whole, or absent
         what = recover(d)
+        empty_trash(d)   # a commit's leftovers, should its process have been killed before it emptied them
         if what:
             done.append(f"{d}: an interrupted kg add or build was {what} ({'rolled forward' if what == 'finished' else 'rolled back'})")
     return done

@@ -237,3 +237,30 @@ def test_settle_removes_the_temporary_file_of_a_killed_record_write(tmp_path):
     assert journal.settle(out) == []   # no journal: nothing to report
     assert not stray.exists() and all(p.read_text() == "mine\n" for p in kept)
     assert (out / ".kg-build.json").read_text() == "{}\n"
+
+
+def test_what_a_commit_removes_waits_in_the_trash_until_emptied(tmp_path):
+    """A removed file and a superseded store generation leave their names at the commit (renamed into
+    the trash, at once, however large) and are freed by empty_trash, or by the next settle should the
+    process have died first."""
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "kg.nq").write_bytes(b"old dump")
+    (d / ".store-old").mkdir()
+    (d / ".store-old" / "data").write_bytes(b"old store")
+    (d / ".store-new").mkdir()
+    (d / "store").symlink_to(".store-old")
+    tx = journal.Transaction(d)
+    tx.unlink(d / "kg.nq")
+    tx.link(d / "store", ".store-new", [], ".store-")
+    tx.commit(keep_trash=True)
+    assert sorted(p.name for p in d.iterdir()) == [".kg-trash", ".store-new", "store"]
+    kept = sorted((d / ".kg-trash").iterdir())
+    assert [p.name.split(".")[0] for p in kept] == ["", "kg"]   # .store-old.XXXX, kg.nq.XXXX
+    assert sorted(p.read_bytes() for p in (d / ".kg-trash").rglob("*") if p.is_file()) == [b"old dump", b"old store"]
+    assert journal.settle(d) == [] and not (d / ".kg-trash").exists()   # a leftover trash: emptied
+    (d / "again.txt").write_bytes(b"x")
+    with journal.Transaction(d) as tx:
+        tx.unlink(d / "again.txt")
+        tx.commit()                     # emptied by the commit itself
+    assert sorted(p.name for p in d.iterdir()) == [".store-new", "store"]
