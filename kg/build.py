@@ -265,6 +265,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
         errors.extend(InputError(*e) for e in errs)
         if clash:
             clashes.append(clash)
+    cache.files.save()   # the files' digests, for the next build's lookups
     errors.extend(load.corpus_errors(src, [(m.file, src.annotations[k][1]) for k, m in sorted(metas.items())]))
     additions: dict[str, Graph] = {}
     tfs = load.load_turtle(src)

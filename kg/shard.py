@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import hashlib
 import json
 import threading
 import time
@@ -216,7 +215,7 @@ def first_key(ctx: Context, key: str) -> str:
     and the SHACL engine (a run with the reference engine, ``KG_SHACL=pyshacl``, must not take its
     results from the native engine's entries)."""
     path, _ = ctx.src.annotations[key]
-    return cachemod.digest(ctx.base_key, validate.engine().value, key, path.read_bytes())
+    return cachemod.digest(ctx.base_key, validate.engine().value, key, "sha256", ctx.cache.files.sha256(path))
 
 
 _HERE = "\0"   # in a cached result's `where`: the annotation file, however it is named this time
@@ -245,9 +244,9 @@ def lookup(ctx: Context, key: str) -> ArticleMeta | None:
         return None
     meta.results = _placed(meta.results, ctx.src.annotations[key][1])
     art = ctx.src.articles.get(meta.file)
-    if art is None or hashlib.sha256(art[0].read_bytes()).hexdigest() != meta.sha256:
+    if art is None or ctx.cache.files.sha256(art[0]) != meta.sha256:
         return None
-    if any(ctx.entity_digests.get(e) != d for e, d in meta.entities.items()):
+    if not meta.entities.items() <= ctx.entity_digests.items():   # an entry it names is gone or changed
         return None
     meta.digest = k1
     return meta

@@ -233,6 +233,51 @@ def test_cache_entries_round_trip_and_reject_damage(tmp_path):
     assert cachemod.Cache(tmp_path).meta("k" * 64) is None
 
 
+def test_file_digests_are_remembered_by_stat_and_never_outlive_a_change(tmp_path, monkeypatch):
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"one")
+    memo = cachemod.FileDigests(tmp_path / "files.json")
+    import hashlib
+    assert memo.sha256(f) == hashlib.sha256(b"one").hexdigest()
+    assert str(f) not in memo.known, "a file changed a moment ago is not remembered"
+    monkeypatch.setattr(cachemod.FileDigests, "SETTLED_NS", -10**12)   # from here on, every file has settled
+    memo.sha256(f)
+    memo.save()
+    reads = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda p, *a, **k: (reads.append(str(p)), real_open(p, *a, **k))[1])
+    again = cachemod.FileDigests(tmp_path / "files.json")
+    assert again.sha256(f) == hashlib.sha256(b"one").hexdigest() and str(f) not in reads   # remembered: not read
+    f.write_bytes(b"two")                                  # the same size, and its times put back as they were
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, again.known[str(f)][1]))
+    assert cachemod.FileDigests(tmp_path / "files.json").sha256(f) == hashlib.sha256(b"two").hexdigest()
+    monkeypatch.undo()
+    data = (tmp_path / "files.json").read_bytes()
+    for damaged in (data[:-2], data.replace(b"[", b"{", 1), b"", b"junk\n{}"):
+        (tmp_path / "files.json").write_bytes(damaged)
+        assert cachemod.FileDigests(tmp_path / "files.json").known == {}   # a bad memo is no memo
+
+
+def test_a_source_changed_behind_the_file_memo_is_rebuilt(tmp_path, monkeypatch):
+    """A build remembers each source file's digest; an annotation file changed in place afterwards
+    (same size, its modification time put back) is still seen as changed."""
+    seeds = copy_seeds(tmp_path, ("000.yaml", "001.yaml", "002.yaml"))
+    out = tmp_path / "out"
+    monkeypatch.setattr(cachemod.FileDigests, "SETTLED_NS", -10**12)   # the files just copied count as settled
+    build.build(seeds, out, "seeds", jobs=1)
+    build.build(seeds, out, "seeds", jobs=1)   # lookups: every file remembered
+    memo = cachemod.FileDigests(out / build.CACHE_DIR / cachemod.FileDigests.NAME)
+    assert len(memo.known) == 6   # three annotation files and their articles
+    ann = seeds / "annotations" / "001.yaml"
+    st = ann.stat()
+    text = ann.read_bytes()
+    ann.write_bytes(text[:-1] + (b"\n" if text[-1:] != b"\n" else b" "))   # one byte other, the same length
+    os.utime(ann, ns=(st.st_atime_ns, st.st_mtime_ns))
+    summary = build.build(seeds, out, "seeds", jobs=1)
+    assert summary.rebuilt == 1
+
+
 def test_kg_query_reads_the_store_and_a_dump_alike(built_dir, capsys):
     assert cli.main(["query", "who-raised-the-issue-with", "--format", "csv", "--out", str(built_dir)]) == 0
     from_store = capsys.readouterr().out
