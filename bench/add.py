@@ -30,6 +30,9 @@ TIMED = {
     "oxstore": ["update", "_patch"],
     "publish": ["merged_nquads", "merged", "assemble"],
     "void": ["describe"],
+    "curate": ["_check", "_staged_sources", "_same"],
+    "journal": ["settle", "apply"],
+    "load": ["load_registry", "corpus_errors"],
 }
 
 
