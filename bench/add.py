@@ -10,7 +10,7 @@ build) with the named functions wrapped in timers; a function called inside anot
 both. ``--code DIR`` imports ``kg`` from another tree (an earlier commit's worktree), timing
 whichever of the named functions it has. From 200 articles the corpus-wide OWL RL pass
 (``build._infer``) runs in a forked process beside the validation, where these timers do not
-reach: the time waited for it is inside ``build.assess``.
+reach: ``build._Beside.result`` is the time the validation waited for its answer.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMED = {
-    "build": ["assess", "_context", "_provenance", "_validate", "_infer", "build"],
+    "build": ["assess", "_context", "_provenance", "_validate", "_infer", "_Beside.result", "build"],
     "shard": ["lookup", "compute", "fragment"],
     "oxstore": ["update", "_patch"],
     "publish": ["merged_nquads", "merged", "assemble"],
@@ -56,8 +56,10 @@ def main() -> int:
     spent: collections.Counter = collections.Counter()
     calls: collections.Counter = collections.Counter()
 
-    def timed(mod, name: str) -> None:
-        f = getattr(mod, name)
+    def timed(mod, name: str) -> None:   # name: a function of the module, or Class.method
+        owner, _, attr = name.rpartition(".")
+        holder = getattr(mod, owner) if owner else mod
+        f = getattr(holder, attr)
         label = f"{mod.__name__.rsplit('.', 1)[-1]}.{name}"
 
         @functools.wraps(f)
@@ -68,12 +70,13 @@ def main() -> int:
             finally:
                 spent[label] += time.perf_counter() - t
                 calls[label] += 1
-        setattr(mod, name, wrapper)
+        setattr(holder, attr, wrapper)
 
     for modname, names in TIMED.items():
         mod = importlib.import_module(f"kg.{modname}")
         for name in names:
-            if hasattr(mod, name):
+            owner, _, attr = name.rpartition(".")
+            if hasattr(getattr(mod, owner, None) if owner else mod, attr):
                 timed(mod, name)
 
     def report(title: str, t: float) -> None:
