@@ -14,6 +14,7 @@ build must equal.
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -334,6 +335,9 @@ _BESIDE: tuple | None = None   # what the forked process runs (inherited, never 
 
 
 def _beside_run(send) -> None:
+    # what the child was forked with is read, never freed, here: out of the cyclic collector, which would
+    # otherwise walk (and, writing its bookkeeping into each object, copy page by page) the parent's heap
+    gc.freeze()
     f, args = _BESIDE
     try:
         send.send(("triples", ox.serialize(f(*args), format=ox.RdfFormat.N_TRIPLES)))
