@@ -240,7 +240,20 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
     ``like``: an assessment of sources that differ from ``src`` in some articles and annotation
     files only, made with the same cache (``kg add`` assesses its overlay, then the seeds it
     subtracts); its registry and each article it read from the very same files are taken as they
-    are, not loaded and looked up again."""
+    are, not loaded and looked up again.
+
+    The registry, the ontology and what else is alive once they are loaded are frozen out of the
+    cyclic garbage collector until the assessment ends (then handed back to it, so nothing is kept
+    longer than it is referenced): its collections walked them all again for each batch of the
+    lookups' garbage (10,000 lookups 1.07-1.15 s, frozen 0.87-0.89 s)."""
+    try:
+        return _assess(src, cache, jobs, progress, like)
+    finally:
+        gc.unfreeze()
+
+
+def _assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None, progress: Progress | None,
+            like: Assessment | None) -> Assessment:
     clock = _Clock()
     reuse = like is not None and like.ctx.cache.dir == cache.dir and like.ctx.src.entity_files == src.entity_files
     if reuse:
@@ -251,6 +264,7 @@ def assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None = None,
     else:
         ctx, eg, meta, drafts = _context(src, cache)
         known = {}
+    gc.freeze()
     clock.lap("registry")
     keys = sorted(src.annotations)
     metas: dict[str, shard.ArticleMeta] = {}
