@@ -425,3 +425,31 @@ if __name__ == "__main__":
         print("usage: python tests/test_queries.py --regenerate", file=sys.stderr)
         sys.exit(2)
     sys.exit(regenerate())
+
+
+def test_kg_query_loads_neither_the_build_nor_shacl(built_dir):
+    """`kg query` imports the build, pyshacl and owlrl only if a command needs them (kg.cli's lazy modules):
+    a query process does not pay for them; and the parser's constants are those modules' own."""
+    import subprocess
+    code = ("import sys; from kg import cli; code = cli.main(['query', 'sources', '--limit', '1', '--out', sys.argv[1]]); "
+            "print(sorted(m for m in ('kg.build', 'kg.validate', 'pyshacl', 'owlrl', 'kg.curate') if m in sys.modules)); "
+            "sys.exit(code)")
+    run = subprocess.run([sys.executable, "-c", code, str(built_dir)], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "[]"
+    from kg import build, validate
+    assert cli.CACHE_DIR == build.CACHE_DIR
+    assert cli.REPORT_FORMATS == tuple(f.value for f in validate.ReportFormat)
+
+
+def test_a_registry_id_resolves_without_reading_every_name_and_as_the_index_does(store):
+    """bind_params looks a registry id up directly (kg.query._by_id); the full index of names (labels,
+    aliases) is read only for anything else, and both give the same IRI."""
+    ids, names = q.entity_index(store)
+    assert len(ids) > 50
+    for value, iri in sorted(ids.items()):
+        assert q._by_id(store, value) == iri
+    assert q._by_id(store, "no-such-entity") is None
+    cq = q.load_query(q.QUERIES / "who-urged.rq")
+    assert q.bind_params(cq, store, {"actor": "trump"})["actor"].value == ids["trump"]
+    assert q.bind_params(cq, store, {"actor": "Donald Trump"})["actor"].value == ids["trump"]

@@ -150,7 +150,7 @@ def test_the_paged_listings_are_the_long_ones():
     """Each key query belongs to a canned query (with its plain text), and the long listings have one."""
     assert set(PAGED) <= set(q.catalogue())
     assert {"timeline", "sources", "positions", "requested-actions", "curator-inferences", "meetings",
-            "detention-and-death-counts"} <= set(PAGED)
+            "detention-and-death-counts", "death-toll-disagreement", "urged-but-did-not-raise"} <= set(PAGED)
     for slug in PAGED:
         cq = q.load_query(q.QUERIES / f"{slug}.rq")
         assert cq.keys and cq.rows == (cq.text if "#+ rows: query" in cq.keys else (REFERENCE / f"{slug}.rq").read_text())
@@ -164,7 +164,7 @@ def test_the_paged_listings_are_the_long_ones():
 def test_a_page_from_its_keys_is_the_whole_answers_rows_at_its_places(built, slug, chunk, monkeypatch):
     """kg.query.evaluate takes a listing's page from its key query and the rows of those keys (a chunk of
     them at a time), and gives exactly the rows of the whole answer at those places, for pages at the start,
-    the middle and the end."""
+    the middle and the end; with `#+ order: here`, from keys sorted by kg.query.ordered_keys."""
     monkeypatch.setattr(q, "PAGED_CHUNK", chunk)
     _, store = built
     cq = q.load_query(q.QUERIES / f"{slug}.rq")
@@ -180,7 +180,8 @@ def test_a_page_from_its_keys_is_the_whole_answers_rows_at_its_places(built, slu
             page = q.render(q.evaluate(store, cq, bindings, limit, offset), q.Format.CSV)
             assert page.split("\r\n") == [full[0], *full[1:-1][offset:offset + limit], ""], (given, limit, offset)
             took = {k for k in q.PATHS if q.PATHS[k] != before[k]}
-            assert took == ({"paged"} if offset + limit <= q.PAGED_ROWS else {"whole"}), (given, limit, offset, took)
+            paged = {"paged", "ordered here"} if cq.order_here else {"paged"}   # keys sorted by kg, not by the store
+            assert took == (paged if offset + limit <= q.PAGED_ROWS else {"whole"}), (given, limit, offset, took)
 
 
 def test_a_page_whose_keys_do_not_give_one_row_each_comes_from_the_whole_answer(built):
@@ -235,7 +236,10 @@ def test_a_key_query_names_where_its_rows_come_from_or_says_what_is_wrong(tmp_pa
     keys.write_text("#+ rows: query\nSELECT ?c WHERE { ?c ?p ?o } ORDER BY ?c\n")
     cq = q.load_query(tmp_path / "x.rq")
     assert cq.rows == cq.text and q.key_variables(cq.keys) == ["c"]
-    for header, problem in (("#+ rows: elsewhere\n", "`#+ rows:`"), ("", "needs the plain text")):
+    keys.write_text("#+ rows: query\n#+ order: here\nSELECT ?c WHERE { ?c ?p ?o } ORDER BY ?c\n")
+    assert q.load_query(tmp_path / "x.rq").order_here
+    for header, problem in (("#+ rows: elsewhere\n", "`#+ rows:`"), ("", "needs the plain text"),
+                            ("#+ rows: query\n#+ order: python\n", "`#+ order:`")):
         keys.write_text(header + "SELECT ?c WHERE { ?c ?p ?o } ORDER BY ?c\n")
         with pytest.raises(InputError) as err:
             q.load_query(tmp_path / "x.rq")
@@ -243,3 +247,62 @@ def test_a_key_query_names_where_its_rows_come_from_or_says_what_is_wrong(tmp_pa
     keys.write_text("SELECT (STR(?c) AS ?s) WHERE { ?c ?p ?o } ORDER BY ?s\n")
     with pytest.raises(InputError, match="plain variables"):
         q.load_query(tmp_path / "x.rq")
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def test_keys_sorted_here_are_in_the_order_oxigraph_gives_them():
+    """kg.query.ordered_keys sorts a key query's solutions in Python (`#+ order: here`); for every kind of
+    value it takes (IRIs, plain strings, strings of one language, integers and decimals, unbound values,
+    STR() of any of them, ascending and descending) it gives Oxigraph's own ORDER BY, and it leaves to the
+    store what it does not take (two languages, another datatype, a blank node, a mix, an expression)."""
+    store = ox.Store()
+    g = ox.DefaultGraph()
+    strings = ["a", "B", "b", "é", "e\u0301", "Z", "ß", "ss", "😀", "", " a", "a ", "10", "9", "Ä", "ä", "ǅ", "İ"]
+    columns = {
+        "iri": [ox.NamedNode(f"https://e.org/{s}") for s in ["a", "B", "%C3%A9", "a/b", "a-b", "a%20b", "Z", "é", "1"]],
+        "str": [ox.Literal(s) for s in strings],
+        "en": [ox.Literal(s, language="en") for s in strings],
+        "num": ([ox.Literal(v, datatype=ox.NamedNode(XSD + "integer")) for v in ["2", "-3", "10", "02", "+7", "0"]]
+                + [ox.Literal(v, datatype=ox.NamedNode(XSD + "decimal")) for v in ["2.0", "-3.5", "10.25", ".5", "7."]]),
+        "date": [ox.Literal(v, datatype=ox.NamedNode(XSD + d)) for v, d in
+                 [("2017-04-01", "date"), ("2017", "gYear"), ("2017-04", "gYearMonth"), ("2016-12-31", "date"), ("2017-04-01T10:00:00", "dateTime")]],
+    }
+    p = {c: ox.NamedNode(f"https://e.org/p/{c}") for c in columns}
+    subjects = [ox.NamedNode(f"https://e.org/s/{i:02d}") for i in range(40)]
+    for i, s in enumerate(subjects):
+        for c, values in columns.items():
+            if (i + len(c)) % 7:   # some subjects have no value: unbound in the OPTIONAL
+                store.add(ox.Quad(s, p[c], values[(i * 5 + len(c)) % len(values)], g))
+    where = " ".join(f"OPTIONAL {{ ?s <{p[c].value}> ?{c} }}" for c in columns)
+    body = f"SELECT ?s WHERE {{ VALUES ?s {{ {' '.join(str(s) for s in subjects)} }} {where} }}"
+    checked = 0
+    for order in ["?iri ?s", "DESC(?iri) ?s", "?str ?s", "DESC(?str) ?s", "?en ?s", "DESC(?en) ?s", "?num ?s",
+                  "DESC(?num) ?s", "STR(?date) ?s", "DESC(STR(?date)) ?s", "STR(?num) DESC(?str) ?s",
+                  "?en DESC(?num) ?iri ?s", "ASC(?str) DESC(?s)"]:
+        text = f"{body} ORDER BY {order}"
+        mine = q.ordered_keys(store, text, {}, 1000)
+        theirs = [(sol["s"],) for sol in store.query(text)]
+        assert mine == theirs, order
+        assert q.ordered_keys(store, text, {}, 5) == theirs[:5]
+        checked += 1
+    assert checked == 13
+    # what it does not take, it leaves to the store
+    store.add(ox.Quad(subjects[0], p["en"], ox.Literal("a", language="de"), g))
+    store.add(ox.Quad(subjects[1], p["num"], ox.Literal("1", datatype=ox.NamedNode(XSD + "double")), g))
+    store.add(ox.Quad(subjects[2], p["str"], ox.BlankNode("b"), g))
+    for order in ["?en ?s", "?num ?s", "?str ?s", "?date ?s", "LCASE(?str) ?s", "?s"]:
+        text = f"{body} ORDER BY {order}"
+        if order == "?s":
+            text = text.replace("SELECT ?s", "SELECT DISTINCT ?s")
+        assert q.ordered_keys(store, text, {}, 10) is None, order
+
+
+def test_project_adds_a_key_the_rows_do_not_show_or_refuses():
+    text, hidden = q.project("SELECT ?a ?b\nWHERE { ?a <p> ?b ; <q> ?c }", ["a", "c"])
+    assert hidden == {"c"} and text == "SELECT ?a ?b\n ?c WHERE { ?a <p> ?b ; <q> ?c }"
+    assert q.project("SELECT ?a WHERE { ?a <p> ?b }", ["a"]) == ("SELECT ?a WHERE { ?a <p> ?b }", set())
+    for head in ("SELECT DISTINCT ?a", "SELECT ?a (COUNT(?b) AS ?n)"):
+        with pytest.raises(UsageError):
+            q.project(head + " WHERE { ?a <p> ?b }", ["b"])
