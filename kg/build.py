@@ -40,7 +40,7 @@ from .store import Store, Triples, ox_triples, rdflib_term
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology" / "hrr.ttl"
 SEEDS = ROOT / "seeds"
-CACHE_DIR = ".cache"
+CACHE_DIR = cachemod.CACHE_DIR
 RECORD = ".kg-build.json"   # what the last build wrote into OUT, under the key of what it was built from
 _RECORD_FORMAT = 1
 

@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 MAGIC = b"hrkg-cache 2\n"
+CACHE_DIR = ".cache"   # under a build's --out: the cache's directory (kg.build, the CLI's defaults)
 
 
 class Cache:

@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import __version__, guard, journal, lock, progress, query as q
+from .cache import CACHE_DIR
 from .errors import InputError, InputErrors, KgError, UsageError
 from .model import ENTITY_TYPES
 
@@ -34,7 +35,6 @@ class _Lazy:
 
 builder, curate, drafting, load, registry, validate = (_Lazy(n) for n in ("build", "curate", "draft", "load", "registry", "validate"))
 DEFAULT_OUT = Path("build")
-CACHE_DIR = ".cache"                    # kg.build.CACHE_DIR (a test holds them equal)
 REPORT_FORMATS = ("text", "ttl", "json")   # kg.validate.ReportFormat's values (a test holds them equal)
 
 
