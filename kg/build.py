@@ -96,6 +96,7 @@ class Summary:
     record: dict | None = None          # what :func:`write_record` records once the build is committed
     finish: Callable[[], None] | None = None   # writes the dumps after the caller's commit (see finish_dumps)
     superseded: list = field(default_factory=list)   # (cache, key) of lines write_record deletes
+    headers: tuple | None = None        # (cache, the articles' keys): the index of headers write_record keeps
 
     @property
     def quads(self) -> int:
@@ -138,18 +139,36 @@ def _entity_groups(entities_graph: Graph) -> tuple[dict[str, list], list]:
 def _context(src: load.Sources, cache: cachemod.Cache) -> tuple[shard.Context, Graph, dict, list[InputError]]:
     meta = load_dataset_meta(src.seeds / load.DATASET_FILE, f"{src.root}/{load.DATASET_FILE}")
     iris.configure(meta["base"])
-    entities, drafts = load.load_registry(src)
+    # the base IRI is in dataset.yaml's bytes too; named on its own so that no other base's fragments are reused
+    base = cachemod.digest(shard.code_digest(), (src.seeds / load.DATASET_FILE).read_bytes(), "base", meta["base"])
+    entities, drafts, digests = _registry(src, cache, base)
     st = Store()
     mapper.map_entities(st, entities)
     eg = st.graph(iris.G.ENTITIES)
     groups, common = _entity_groups(eg)
-    digests = {e: cachemod.digest(*shard.nt_lines(ts)) for e, ts in groups.items()}
+    if digests is None or digests.keys() != groups.keys():
+        digests = {e: cachemod.digest(*shard.nt_lines(ts)) for e, ts in groups.items()}
+        cache.put_later(_registry_key(src, cache, base), load.registry_json(entities, drafts) | {"digests": digests}, {})
     ontology = Graph().parse(ONTOLOGY, format="turtle")
-    # the base IRI is in dataset.yaml's bytes too; named on its own so that no other base's fragments are reused
-    base = cachemod.digest(shard.code_digest(), (src.seeds / load.DATASET_FILE).read_bytes(), "base", meta["base"])
     ctx = shard.Context(src, entities, groups, digests, common, ontology,
                         shard.Meta(meta["title"], meta["version"], meta["creator"], meta["issued"], meta["base"]), base, cache)
     return ctx, eg, meta, drafts
+
+
+def _registry_key(src: load.Sources, cache: cachemod.Cache, base: str) -> str:
+    return cachemod.digest("registry", base, *(f"{d}\0{cache.files.sha256(p)}" for p, d in src.entity_files))
+
+
+def _registry(src: load.Sources, cache: cachemod.Cache, base: str) -> tuple[dict, list, dict | None]:
+    """The registry's entries and drafts (``load.load_registry``), and each entry's digest (of its
+    mapped triples), as a build before found them from the same registry files and code (cached:
+    parsing 2,600 entries of YAML took 0.32 s of every ``kg add`` at 10,000 articles); digests None
+    when they are to be made (and the entry then written, see ``_context``)."""
+    entry = cache.meta(_registry_key(src, cache, base))
+    found = load.registry_of_json(entry) if entry is not None else None
+    if found is not None and isinstance(entry.get("digests"), dict):
+        return *found, entry["digests"]
+    return *load.load_registry(src), None
 
 
 def _run_articles(ctx: shard.Context, keys: list[str], jobs: int, progress: Progress | None) -> list[tuple]:
@@ -197,7 +216,8 @@ class Assessment:
     additions: dict[str, Graph]
     turtle: list
     report: validate.Report
-    _inferred: list | bytes | None   # None when the data does not conform or is inconsistent; bytes: cached N-Triples
+    _inferred: list | bytes | None   # None when the data does not conform or is inconsistent; bytes: its N-Triples
+    # lines (sorted and distinct, as the corpus-wide pass and the cache give them), parsed when first needed
     clashes: list[str]             # OWL RL inconsistencies, worded as owlrl words them
     rebuilt: int
     clock: "_Clock"
@@ -207,14 +227,28 @@ class Assessment:
     whole_key: str = ""            # the digest of everything the build's outputs are made from
     drafts: list = field(default_factory=list)   # the registry's input errors (its entries marked draft)
     ox_shared: dict = field(default_factory=dict)  # graph name -> pyoxigraph triples, of the shared graphs converted
+    _nt: bytes | None = None       # ``inferred_nt``, once ``inferred`` is parsed
 
     @property
     def inferred(self) -> list | None:
         """The inferred graph's triples that are not the articles' own pieces (parsed when first needed)."""
         if isinstance(self._inferred, bytes):
+            self._nt = self._inferred
             self._inferred = [ox.Triple(q.subject, q.predicate, q.object)
                               for q in ox.parse(self._inferred, format=ox.RdfFormat.N_TRIPLES)] if self._inferred else []
         return self._inferred
+
+    @property
+    def inferred_nt(self) -> bytes | None:
+        """The same triples' N-Triples lines, sorted and distinct (the bytes ``kg.publish.sorted_triples``
+        serialised gives), without parsing them."""
+        if self._inferred is None:
+            return None
+        if isinstance(self._inferred, bytes):
+            return self._inferred
+        if self._nt is None:
+            self._nt = _sorted_nt(self._inferred)
+        return self._nt
 
     def provenance(self) -> "Provenance":
         """The provenance graph (made only when needed: an assessment whose whole-corpus results are
@@ -301,34 +335,42 @@ def _assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None, progress
         errors.extend(turtle.combined_chain_errors(eg, [(tf, additions[tf.name]) for tf in tfs]))
     if errors:
         raise InputErrors(sorted(errors, key=lambda e: (e.pos.path, e.pos.line, e.pos.col)))
+    cache.put_pending()   # the registry's entry (_context), now that the inputs are good
     ordered = [metas[k] for k in keys if k in metas]
     clock.lap("articles")
 
-    tracer = validate.Tracer()
-    tracer.add_entities(ctx.entities.values())
-    for tf in tfs:
-        tracer.add_turtle(tf, additions[tf.name])
     key = _whole_key(ctx, src, ordered, tfs, clashes)
     known = ctx.cache.get(key)
-    prov_parts, ox_shared = None, {}
+    prov_parts, ox_shared, inferring = None, {}, None
+    if known is None:
+        prov_parts = prov = _provenance(ctx, ordered, tfs)
+        pieces = not additions   # a curator addition may assert what an article infers: then one graph
+        # the corpus-wide OWL RL pass runs beside the validation (on the other core, when there is one),
+        # started before anything else the validation needs, and is used only if the corpus conforms
+        inferring = None if clashes else _Beside(_infer, (ctx, eg, prov, additions, ordered, pieces),
+                                                 (jobs or os.cpu_count() or 1) > 1 and len(ordered) >= _BESIDE_FROM)
+    tracer = validate.Tracer()
+
+    def trace() -> None:
+        tracer.add_entities(ctx.entities.values())
+        for tf in tfs:
+            tracer.add_turtle(tf, additions[tf.name])
     if known is not None:   # the same corpus as a build before: its whole-corpus results
+        trace()
         report, inferred, clashes, pieces = _whole_of_entry(*known)
         clock.lap("validate")
         clock.lap("infer")
     else:
-        prov_parts = prov = _provenance(ctx, ordered, tfs)
-        # converted once, for the checks' store here and the store and dumps the build makes of them
-        ox_shared = {str(iris.G.ONTOLOGY): ox_triples(ctx.ontology), str(iris.G.ENTITIES): ox_triples(eg)}
-        pieces = not additions   # a curator addition may assert what an article infers: then one graph
-        # the corpus-wide OWL RL pass runs beside the validation (on the other core, when there is one)
-        # and is used only if the corpus conforms
-        inferring = None if clashes else _Beside(_infer, (ctx, eg, prov, additions, ordered, pieces),
-                                                 (jobs or os.cpu_count() or 1) > 1 and len(ordered) >= _BESIDE_FROM)
         try:
+            trace()
+            # converted once, for the checks' store here and the store and dumps the build makes of them
+            ox_shared = {str(iris.G.ONTOLOGY): ox_triples(ctx.ontology), str(iris.G.ENTITIES): ox_triples(eg)}
             report = _validate(ctx, eg, prov, additions, tracer, ordered, ox_shared)
             clock.lap("validate")
             inferred = None
             if report.conforms and inferring is not None:
+                if inferring.proc is not None:   # while the other core reasons: what the store update needs
+                    _provenance_lines(ctx, prov)
                 try:
                     inferred = inferring.result()
                 except InconsistencyError as exc:
@@ -339,7 +381,7 @@ def _assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None, progress
         clock.lap("infer")
         ctx.cache.put(key, {"results": [r.as_dict() for r in report.results], "clashes": clashes,
                             "inferred": inferred is not None, "pieces": pieces},
-                      {"inferred": ox.serialize(inferred, format=ox.RdfFormat.N_TRIPLES) if inferred else b""})
+                      {"inferred": inferred or b""})
     return Assessment(ctx, eg, meta, ordered, additions, tfs, report, inferred, clashes, len(todo), clock, tracer,
                       prov_parts, pieces, key, list(drafts), ox_shared)
 
@@ -354,7 +396,7 @@ def _beside_run(send) -> None:
     gc.freeze()
     f, args = _BESIDE
     try:
-        send.send(("triples", ox.serialize(f(*args), format=ox.RdfFormat.N_TRIPLES)))
+        send.send(("triples", f(*args)))
     except InconsistencyError as exc:
         send.send(("clash", str(exc)))
     except BaseException:   # a bug: told to the caller rather than lost in the child's stderr
@@ -364,7 +406,7 @@ def _beside_run(send) -> None:
 
 
 class _Beside:
-    """``f(*args)`` (a list of pyoxigraph triples) computed in a forked process while the caller goes
+    """``f(*args)`` (anything picklable: the corpus-wide pass gives bytes) computed in a forked process while the caller goes
     on, or here when ``result`` is asked for if ``parallel`` is false; an inconsistency it finds is
     raised by ``result`` as an :class:`InconsistencyError` either way.  A process that dies without
     an answer (killed, out of memory) is an error, never a wait; ``close`` stops one still running."""
@@ -383,7 +425,7 @@ class _Beside:
                 _BESIDE = None
                 send.close()   # the child's end: once it is gone, a read here ends instead of waiting
 
-    def result(self) -> list:
+    def result(self):
         if self.proc is None:
             return self.f(*self.args)
         try:
@@ -395,7 +437,7 @@ class _Beside:
             raise InconsistencyError(value)
         if kind == "error":
             raise KgError(f"the corpus-wide OWL RL pass failed:\n{value}")
-        return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(value, format=ox.RdfFormat.N_TRIPLES)]
+        return value
 
     def close(self) -> None:
         if self.proc is not None:
@@ -417,6 +459,8 @@ class Provenance:
     lines: list[str]                 # sorted, distinct
     _ox: list | None = None
     _nquads: bytes | None = None
+    kept: bool = False               # whether its N-Quads are in the cache (_provenance_lines)
+    _sha256: str | None = None
 
     def ox(self) -> list:
         """The graph's pyoxigraph triples (parsed once, when first needed: for the dumps)."""
@@ -431,6 +475,12 @@ class Provenance:
         if self._nquads is None:
             self._nquads = publish.nquads_of_lines(str(iris.G.PROVENANCE), self.lines)
         return self._nquads
+
+    def sha256(self) -> str:
+        """The SHA-256 of its N-Quads (the store's digest of the graph), made once."""
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self.nquads()).hexdigest()
+        return self._sha256
 
     def about(self, subjects) -> set:
         """Its rdflib triples whose subject is one of ``subjects``."""
@@ -491,9 +541,13 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         if record is not None:   # built from these very inputs, and nothing since touched what it wrote
             for stage in ("fragments", "store", "dumps"):
                 a.clock.lap(stage)
-            return _summary(a, out, record["shared"], "unchanged", "unchanged")
-    ctx, eg, meta, ordered, additions, prov, inferred, clock = (
-        a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance(), a.inferred, a.clock)
+            summary = _summary(a, out, record["shared"], "unchanged", "unchanged")
+            keep_headers(summary)
+            return summary
+    ctx, eg, meta, ordered, additions, prov, clock = (
+        a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance(), a.clock)
+    # parsed only where triples are needed: kg add's inferred graph is patched from its lines
+    inferred = None if a.pieces else a.inferred
 
     # every graph's N-Quads now (the store is loaded from them); the other serialisations of the shared
     # graphs only when the dumps are written, which kg add does after its first commit
@@ -512,7 +566,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     counts_of = {n: len(ts) for n, ts in triples_of.items()} | {provenance_graph: len(prov.lines)}
     pieced = None   # the inferred graph as the articles' own pieces and loose triples (see _Pieced)
     if a.pieces:
-        pieced = _Pieced(ctx, inf, ordered, inferred)
+        pieced = _Pieced(ctx, inf, ordered, a.inferred_nt)
         counts_of[inf] = pieced.triples
     elif inferred:
         triples_of[inf] = publish.sorted_triples(inferred)
@@ -522,7 +576,8 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         nqs.pop(inf, None)
         pieced = None
     articles = {str(iris.G.article(m.key)): m for m in ordered}
-    digests = {n: hashlib.sha256(nq).hexdigest() for n, nq in nqs.items()} | {n: m.digest for n, m in articles.items()}
+    digests = {n: prov.sha256() if n == provenance_graph else hashlib.sha256(nq).hexdigest() for n, nq in nqs.items()} | {
+        n: m.digest for n, m in articles.items()}
     if pieced is not None:
         digests[inf] = pieced.digest
     made: dict[str, publish.Fragment] = {}
@@ -537,7 +592,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
             if entry is not None and entry[0].get("graph") == name and entry[0].get("triples") == counts_of[name]:
                 f = publish.Fragment.of_parts(name, counts_of[name], entry[1])
             elif name == inf and a.pieces:
-                f = publish.merged(inf, [p for p in (_inferred_piece(ctx, m) for m in ordered) if p], inferred)
+                f = publish.merged(inf, [p for p in (_inferred_piece(ctx, m) for m in ordered) if p], a.inferred)
             else:
                 f = publish.fragment(name, triples(name))
                 if kept:
@@ -596,7 +651,9 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
         tx = journal.Transaction(out)
     try:
         for name, nq in nqs.items():   # the lines the store is loaded from, for the next update's difference
-            if ctx.cache.meta(_lines_key(name, digests[name])) is None:
+            if name == provenance_graph:
+                _provenance_lines(ctx, prov)
+            elif ctx.cache.meta(_lines_key(name, digests[name])) is None:
                 ctx.cache.put(_lines_key(name, digests[name]), {"graph": name}, {"nq": nq})
         if pieced is not None:         # what the inferred graph is made of, for the next update's difference
             pieced.keep(ctx.cache)
@@ -671,7 +728,8 @@ def _summary(a: Assessment, out: Path, shared: dict[str, int], store_state: str,
     counts = shared | {str(iris.G.article(m.key)): m.quads for m in a.articles}
     rebuilt = a.rebuilt + a.ctx.repaired
     return Summary(out, len(a.articles), claims, len(a.ctx.entities), counts, a.report, len(a.articles) - rebuilt,
-                   rebuilt, store=store_state, dumps=dumps, timings=a.clock.laps, record=record)
+                   rebuilt, store=store_state, dumps=dumps, timings=a.clock.laps, record=record,
+                   headers=(a.ctx.cache, [m.digest for m in a.articles]))
 
 
 def _stat(path: Path | str) -> list[int]:
@@ -688,11 +746,21 @@ def write_record(summary: Summary) -> None:
     for cache, key in summary.superseded:   # a shared graph's N-Quads lines for a generation now gone
         cache.delete(key)
     summary.superseded = []
+    keep_headers(summary)
     if summary.record is None:
         return
     out = summary.out
     record = dict(summary.record, files={name: _stat(out / name) for name in summary.record["files"]})
     publish.replace_files({out / RECORD: json.dumps(record, sort_keys=True).encode() + b"\n"})
+
+
+def keep_headers(summary: Summary) -> None:
+    """The articles' headers into the cache's index, for the next build's lookups (kg.cache): after
+    the commit, so that a kg add makes its article queryable first."""
+    if summary.headers is not None:
+        cache, keys = summary.headers
+        summary.headers = None
+        cache.save_index(keys)
 
 
 def _unchanged(out: Path, key: str) -> dict | None:
@@ -745,10 +813,11 @@ class _Pieced:
     removed and of the loose triples, with no N-Quads of the whole graph made, kept or compared
     (at 10,000 articles they are 300 MB). The N-Quads are made only for a fresh load."""
 
-    def __init__(self, ctx: shard.Context, graph: str, ordered, loose) -> None:
+    def __init__(self, ctx: shard.Context, graph: str, ordered, loose: list | bytes | None) -> None:
+        """``loose``: the loose triples, or their N-Triples lines sorted and distinct (as ``_sorted_nt`` makes them)."""
         self.ctx, self.graph, self.base = ctx, graph, iris.base() + "article/"
         self.metas = {m.key: m for m in ordered if m.own}
-        data = ox.serialize(publish.sorted_triples(loose or []), format=ox.RdfFormat.N_TRIPLES)
+        data = loose if isinstance(loose, bytes) else _sorted_nt(loose or [])
         self.loose_nt = data
         self.loose = {line for line in data.decode().split("\n") if line}
         self._own: dict[str, set] = {}
@@ -836,6 +905,18 @@ def _lines_key(name: str, digest: str) -> str:
     return cachemod.digest("graph-lines", name, digest)
 
 
+def _provenance_lines(ctx: shard.Context, prov: Provenance) -> None:
+    """The provenance graph's N-Quads kept in the cache (made once: see ``Provenance.nquads``), as
+    the other shared graphs' are, for the next update's difference. Done while the corpus-wide
+    OWL RL pass keeps the validation waiting, where there is such a wait (0.2 s at 10,000 articles)."""
+    if prov.kept:
+        return
+    key = _lines_key(str(iris.G.PROVENANCE), prov.sha256())
+    if ctx.cache.meta(key) is None:
+        ctx.cache.put(key, {"graph": str(iris.G.PROVENANCE)}, {"nq": prov.nquads()})
+    prov.kept = True
+
+
 def _cached_lines(cache: cachemod.Cache, name: str, digest: str) -> bytes | None:
     """A shared graph's N-Quads lines as a build before stored them, if the cache has them intact."""
     entry = cache.get(_lines_key(name, digest))
@@ -883,10 +964,12 @@ def _touched(ctx, additions: dict[str, Graph], ordered) -> dict:
     return out
 
 
-def _infer(ctx, eg, prov: Provenance, additions, ordered, pieces: bool = False) -> list:
-    """The inferred graph (as pyoxigraph triples): each article's own inferences (unless ``pieces``:
-    then they are cached pieces of it, see :func:`kg.publish.merged`), plus the closure of the
-    registry, the additions and what the articles let the reasoner conclude about shared resources."""
+def _infer(ctx, eg, prov: Provenance, additions, ordered, pieces: bool = False) -> bytes:
+    """The inferred graph, as N-Triples lines sorted and distinct (see ``_sorted_nt``; sent as they are
+    from the process beside, and patched into the store as lines): each article's own inferences
+    (unless ``pieces``: then they are cached pieces of it, see :func:`kg.publish.merged`), plus the
+    closure of the registry, the additions and what the articles let the reasoner conclude about
+    shared resources."""
     # on sets of triples, as an article's closure is (tests/test_infer_sets.py holds it equal to a graph's)
     shared = _nt_triples({line for m in ordered for line in m.inferred_shared})
     given = infer.reasoner_triples(ctx.ontology, [eg, shared, *additions.values()], ctx.reasoned)
@@ -897,15 +980,27 @@ def _infer(ctx, eg, prov: Provenance, additions, ordered, pieces: bool = False) 
     whole = {t for t in infer.new_triples(closed, given) if t not in asserted}
     whole |= {t for t in shared if t not in asserted}
     triples = ox_triples(whole)
-    if triples:   # what the provenance graph asserts is left out too, compared as N-Triples lines
+    kept = []   # what the provenance graph asserts is left out too, compared as N-Triples lines
+    if triples:
         in_provenance = set(prov.lines)
         lines = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode().split("\n")   # one a triple, in order
-        triples = [t for t, line in zip(triples, lines) if line not in in_provenance]
-    if pieces:
-        return triples
+        kept = [(t, line) for t, line in zip(triples, lines) if line not in in_provenance]
+    if pieces:   # the lines already made, not the triples serialised again (distinct: ``whole`` is a set)
+        return "".join(f"{line}\n" for line in sorted({line for _, line in kept})).encode()
+    triples = [t for t, _ in kept]
     own = "\n".join(line for m in ordered for line in shard.own_lines(ctx, m)).encode()
     if own:
         added = {ox_triple for ox_triple in ox_triples(asserted)} if additions else set()
         triples.extend(t for t in (ox.Triple(q.subject, q.predicate, q.object)
                                    for q in ox.parse(own, format=ox.RdfFormat.N_TRIPLES)) if t not in added)
-    return triples
+    return _sorted_nt(triples)
+
+
+def _sorted_nt(triples) -> bytes:
+    """The N-Triples of distinct triples, lines sorted: the bytes ``ox.serialize(publish.sorted_triples(triples))``
+    gives (distinct triples are distinct lines, see ``publish.sorted_triples``)."""
+    if not triples:
+        return b""
+    lines = set(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).split(b"\n"))
+    lines.discard(b"")
+    return b"".join(line + b"\n" for line in sorted(lines))

@@ -27,6 +27,13 @@ articles then reads none of their 20,000 files unless one changed.  Any write,
 rename or ``touch`` changes the change time, which no tool sets back; a file
 changed in the last two seconds is not remembered (it could change again within
 one timestamp tick); the file carries its own checksum, and a bad one is ignored.
+
+And ``<dir>/headers.json`` holds the headers (metas) of the entries the last build read, each
+with its entry file's stat signature (size, modification and change times, inode, device), in
+one file with its own checksum: a lookup of 10,000 articles then reads one file, not 10,000
+(0.57 s warm, more after the dumps' writes have pushed the entries out of the page cache). A
+header is taken from it only while the entry file's stat is the one recorded; a rewritten,
+truncated, touched or removed entry is read from its file as before. A bad index is ignored.
 """
 
 from __future__ import annotations
@@ -44,10 +51,15 @@ CACHE_DIR = ".cache"   # under a build's --out: the cache's directory (kg.build,
 
 
 class Cache:
+    INDEX = "headers.json"
+
     def __init__(self, directory: Path | None) -> None:
         self.dir = directory
         self._metas: dict[str, dict] = {}     # headers read in this process (a kg add assesses more than once)
+        self._sigs: dict[str, list] = {}      # the stat signature of the entry file each was read from
         self._files: FileDigests | None = None
+        self._index: dict[str, list] | None = None   # headers.json: key -> signature + [meta]
+        self._pending: list[tuple] = []               # see put_later
 
     @property
     def files(self) -> "FileDigests":
@@ -66,15 +78,65 @@ class Cache:
             return None
         if key in self._metas:
             return self._metas[key]
+        path = self._path(key)
+        indexed = self._indexed().get(key)
+        if indexed is not None:
+            try:
+                sig = _sig(os.stat(path))
+            except OSError:
+                return None
+            if sig == indexed[:-1]:
+                self._metas[key], self._sigs[key] = indexed[-1], sig
+                return indexed[-1]
         try:
-            with open(self._path(key), "rb") as fh:
+            with open(path, "rb") as fh:
                 found = _read_header(fh)
+                sig = _sig(os.fstat(fh.fileno()))
         except OSError:
             return None
         if found is not None:
-            self._metas[key] = found[0]["meta"]
+            self._metas[key], self._sigs[key] = found[0]["meta"], sig
             return found[0]["meta"]
         return None
+
+    def _indexed(self) -> dict[str, list]:
+        if self._index is None:
+            self._index = {}
+            try:
+                raw = (self.dir / self.INDEX).read_bytes()
+                sha, _, body = raw.partition(b"\n")
+                if hashlib.sha256(body).hexdigest().encode() == sha:
+                    found = json.loads(body)
+                    if isinstance(found, dict) and all(isinstance(v, list) and len(v) == 6 and isinstance(v[-1], dict)
+                                                       for v in found.values()):
+                        self._index = found
+            except (OSError, ValueError):
+                pass
+        return self._index
+
+    def save_index(self, keys) -> None:
+        """Keep the headers of the entries ``keys`` names (a build's articles) in the index, atomically;
+        nothing is written if it already holds exactly those."""
+        if self.dir is None:
+            return
+        index = {}
+        for key in sorted(set(keys)):
+            meta = self.meta(key)
+            if meta is not None and key in self._sigs:
+                index[key] = self._sigs[key] + [meta]
+        if index == self._indexed():
+            return
+        body = json.dumps(index, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+            os.replace(tmp, self.dir / self.INDEX)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._index = index
 
     def get(self, key: str) -> tuple[dict, dict[str, bytes]] | None:
         if self.dir is None:
@@ -99,6 +161,17 @@ class Cache:
             Path(tmp).unlink(missing_ok=True)
             raise
         self._metas.pop(key, None)
+        self._sigs.pop(key, None)
+
+    def put_later(self, key: str, meta: dict, parts: dict[str, bytes]) -> None:
+        """An entry to ``put`` once the caller knows its inputs are good (``put_pending``): a build
+        stopped by an input error writes nothing, not even its cache directory."""
+        self._pending.append((key, meta, parts))
+
+    def put_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for entry in pending:
+            self.put(*entry)
 
     def delete(self, key: str) -> None:
         """Remove an entry (no error if there is none)."""
@@ -106,6 +179,11 @@ class Cache:
             return
         self._path(key).unlink(missing_ok=True)
         self._metas.pop(key, None)
+        self._sigs.pop(key, None)
+
+
+def _sig(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
 
 def encode(meta: dict, parts: dict[str, bytes]) -> bytes:

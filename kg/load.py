@@ -6,6 +6,7 @@ Errors in different claims and files are collected and reported together.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections import Counter
@@ -17,7 +18,7 @@ from . import anchor, iris, limits, source
 from .errors import InputError, InputErrors, Pos, collect
 from .model import (
     ACTS, CLAIM_TYPES, ENUMS, REQUEST_FIELDS,
-    Article, Claim, Count, Dataset, Entity, FieldSpec, Kind, Quote, TurtleFile,
+    Article, Claim, Count, Dataset, Entity, FieldSpec, Kind, Position, Quote, TurtleFile,
 )
 from .header import ARTICLES_DIR, DRAFT_FIX, HeaderReader, _short, article_number, file_sha256  # noqa: F401
 from .registry import ID_RE, check_registry_refs, load_dataset_meta, read_registry
@@ -385,6 +386,25 @@ def load_registry(src: Sources) -> tuple[dict[str, Entity], list[InputError]]:
     ref_errors = check_registry_refs(entities)
     if ref_errors:
         raise InputErrors(ref_errors)
+    return entities, drafts
+
+
+def registry_json(entities: dict[str, Entity], drafts: list[InputError]) -> dict:
+    """What :func:`load_registry` returned, as JSON values (the build caches it: see registry_of_json)."""
+    return {"entities": [dataclasses.asdict(e) for e in entities.values()],
+            "drafts": [[dataclasses.asdict(d.pos), d.problem, d.fix] for d in drafts]}
+
+
+def registry_of_json(data: dict) -> tuple[dict[str, Entity], list[InputError]] | None:
+    """:func:`registry_json`'s inverse; None for anything it did not make."""
+    try:
+        entities = {}
+        for d in data["entities"]:
+            positions = {k: Position(**dict(p, pos=Pos(**p["pos"]))) for k, p in d["positions"].items()}
+            entities[d["id"]] = Entity(**dict(d, pos=Pos(**d["pos"]), positions=positions))
+        drafts = [InputError(Pos(**pos), problem, fix) for pos, problem, fix in data["drafts"]]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
     return entities, drafts
 
 

@@ -130,7 +130,8 @@ class ArticleMeta:
     @functools.cached_property
     def whole_part(self) -> str:
         """Its share of the whole-corpus key (made once: ``kg add`` makes two keys of one set of metas)."""
-        return f"{self.digest}\0{self.sha256}\0{json.dumps(self.entities, sort_keys=True)}"
+        # entity ids (kg.registry.ID_RE) and digests (hex) hold neither separator
+        return f"{self.digest}\0{self.sha256}\0" + "\0".join(f"{e}\1{d}" for e, d in sorted(self.entities.items()))
 
     def as_dict(self) -> dict:
         """The header: every field but those read when needed."""

@@ -268,7 +268,7 @@ def test_a_source_changed_behind_the_file_memo_is_rebuilt(tmp_path, monkeypatch)
     build.build(seeds, out, "seeds", jobs=1)
     build.build(seeds, out, "seeds", jobs=1)   # lookups: every file remembered
     memo = cachemod.FileDigests(out / build.CACHE_DIR / cachemod.FileDigests.NAME)
-    assert len(memo.known) == 6   # three annotation files and their articles
+    assert len(memo.known) == 7   # three annotation files, their articles and the registry
     ann = seeds / "annotations" / "001.yaml"
     st = ann.stat()
     text = ann.read_bytes()
@@ -419,3 +419,109 @@ def test_progress_bar_only_on_a_terminal():
     with progress.Bar(enabled=False, stream=quiet) as bar:
         bar.update("articles", 1, 3)
     assert quiet.getvalue() == ""
+
+
+def test_headers_come_from_the_index_only_while_their_entry_files_are_untouched(tmp_path, monkeypatch):
+    """A build keeps its articles' headers in one index (kg.cache.Cache.save_index); the next
+    lookup takes a header from it without opening the entry, unless the entry file's stat
+    changed (rewritten, truncated, removed), and ignores an index that is damaged."""
+    out = tmp_path / "out"
+    build.build(SEEDS, out, "seeds", jobs=1)
+    index = out / build.CACHE_DIR / cachemod.Cache.INDEX
+    assert index.is_file()
+    src = load.Sources.of(SEEDS, "seeds")
+
+    def lookups(cache) -> tuple[dict, list]:
+        opened = []
+        real = open
+        monkeypatch.setattr("builtins.open", lambda p, *a, **k: (opened.append(str(p)), real(p, *a, **k))[1])
+        try:
+            ctx, *_ = build._context(src, cache)
+            found = {key: shard.lookup(ctx, key) for key in sorted(src.annotations)}
+        finally:
+            monkeypatch.undo()
+        return found, [p for p in opened if p.endswith(".entry")]
+
+    first, opened = lookups(cachemod.Cache(out / build.CACHE_DIR))
+    assert all(first.values()) and len(first) == 5
+    assert len(opened) == 1, "only the registry's entry is opened: every article's header is in the index"
+    without, _ = lookups(cachemod.Cache(None))
+    assert not any(without.values())
+    shutil.copytree(out / build.CACHE_DIR, tmp_path / "plain")
+    (tmp_path / "plain" / cachemod.Cache.INDEX).unlink()
+    plain, opened = lookups(cachemod.Cache(tmp_path / "plain"))
+    assert plain == first and len(opened) == 6, "without the index, the same headers from the entries"
+
+    victim = first["001"].digest
+    entry = cachemod.Cache(out / build.CACHE_DIR)._path(victim)
+    data = entry.read_bytes()
+    entry.write_bytes(data[:40])                                     # truncated: no longer what the index saw
+    found, opened = lookups(cachemod.Cache(out / build.CACHE_DIR))
+    assert found["001"] is None and opened.count(str(entry)) == 1
+    assert all(found[k] == first[k] for k in found if k != "001")
+    entry.unlink()
+    assert lookups(cachemod.Cache(out / build.CACHE_DIR))[0]["001"] is None
+    summary = build.build(SEEDS, out, "seeds", jobs=1)
+    assert summary.rebuilt == 1
+    assert lookups(cachemod.Cache(out / build.CACHE_DIR))[0] == first, "the index holds the rebuilt entry's header"
+
+    good = index.read_bytes()
+    for damaged in (good[:-3], good.replace(b'"key":"001"', b'"key":"009"'), b"", b"junk\n{}"):
+        index.write_bytes(damaged)
+        cache = cachemod.Cache(out / build.CACHE_DIR)
+        assert cache._indexed() == {}, "a damaged index is no index"
+        assert lookups(cache)[0] == first
+
+
+def test_the_registry_is_loaded_once_for_the_same_files_and_code(tmp_path, monkeypatch):
+    """_context caches what load_registry returns (the entries and drafts, and each entry's digest)
+    under the registry files' digests and the code's: the same context from the cache as parsed, and a
+    changed registry file parsed again."""
+    seeds = copy_seeds(tmp_path, ("000.yaml",))
+    cache = cachemod.Cache(tmp_path / "cache")
+    src = load.Sources.of(seeds, "seeds")
+    parsed = build._context(src, cachemod.Cache(None))
+    calls = []
+    real = load.load_registry
+    monkeypatch.setattr(load, "load_registry", lambda s: (calls.append(1), real(s))[1])
+    first = build._context(src, cache)
+    assert not (tmp_path / "cache").exists(), "written only once the assessment's inputs are good"
+    cache.put_pending()
+    again = build._context(src, cachemod.Cache(tmp_path / "cache"))
+    assert len(calls) == 1
+    for ctx, eg, meta, drafts in (first, again):
+        assert ctx.entities == parsed[0].entities and ctx.entity_digests == parsed[0].entity_digests
+        assert set(eg) == set(parsed[1]) and [str(d) for d in drafts] == [str(d) for d in parsed[3]]
+    reg = seeds / "entities.yaml"
+    reg.write_text(reg.read_text(encoding="utf-8") + "\nlate-entry:\n  type: Person\n  label: Late Entry\n"
+                   "  draft: a test's candidate\n", encoding="utf-8")
+    changed_cache = cachemod.Cache(tmp_path / "cache")
+    changed = build._context(load.Sources.of(seeds, "seeds"), changed_cache)
+    changed_cache.put_pending()
+    assert len(calls) == 2 and "late-entry" in changed[0].entities
+    assert any("late-entry" in str(d) for d in changed[3]), "its draft is reported as parsed"
+    cached = build._context(load.Sources.of(seeds, "seeds"), cachemod.Cache(tmp_path / "cache"))
+    assert len(calls) == 2 and [str(d) for d in cached[3]] == [str(d) for d in changed[3]]
+
+
+def test_the_registry_round_trips_through_json_on_a_generated_corpus(corpus):
+    import json
+    entities, drafts = load.load_registry(load.Sources.of(corpus))
+    assert len(entities) > 100
+    back, back_drafts = load.registry_of_json(json.loads(json.dumps(load.registry_json(entities, drafts))))
+    assert back == entities and list(back) == list(entities)
+    assert [(d.pos, d.problem, d.fix) for d in back_drafts] == [(d.pos, d.problem, d.fix) for d in drafts]
+    for bad in ({}, {"entities": [{"id": "x"}], "drafts": []}, {"entities": [], "drafts": [[1]]}):
+        assert load.registry_of_json(bad) is None
+
+
+def test_sorted_n_triples_are_the_serialisation_of_the_sorted_triples():
+    from kg import publish
+    rng = __import__("random").Random(3)
+    terms = [ox.NamedNode(f"https://e/{c}") for c in ("a", "b", "ä", "a/b", "A")] + [
+        ox.Literal("x"), ox.Literal("é", language="fr"), ox.Literal("5", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+        ox.Literal('quote " and \\ and\nnewline')]
+    for _ in range(50):
+        ts = [ox.Triple(rng.choice(terms[:5]), rng.choice(terms[:5]), rng.choice(terms)) for _ in range(rng.randint(0, 30))]
+        ts += ts[: len(ts) // 3]   # repeated
+        assert build._sorted_nt(ts) == ox.serialize(publish.sorted_triples(ts), format=ox.RdfFormat.N_TRIPLES)
