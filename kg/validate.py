@@ -22,7 +22,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
-import pyshacl
 from rdflib import BNode, Dataset as RdfDataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SH
 
@@ -191,6 +190,7 @@ def shacl(data, tracer: Tracer, shapes: Graph | None = None, which: Engine | Non
             for t in part:
                 union.add(t)
         data = union
+    import pyshacl   # the reference engine, imported only when it runs (0.05 s of every kg add's start)
     conforms, report_graph, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
     )
