@@ -148,7 +148,8 @@ def _context(src: load.Sources, cache: cachemod.Cache) -> tuple[shard.Context, G
     groups, common = _entity_groups(eg)
     if digests is None or digests.keys() != groups.keys():
         digests = {e: cachemod.digest(*shard.nt_lines(ts)) for e, ts in groups.items()}
-        cache.put_later(_registry_key(src, cache, base), load.registry_json(entities, drafts) | {"digests": digests}, {})
+        cache.put_later(_registry_key(src, cache, base),
+                        load.registry_json(entities, drafts) | {"digests": digests}, {})
     ontology = Graph().parse(ONTOLOGY, format="turtle")
     ctx = shard.Context(src, entities, groups, digests, common, ontology,
                         shard.Meta(meta["title"], meta["version"], meta["creator"], meta["issued"], meta["base"]), base, cache)
@@ -406,8 +407,8 @@ def _beside_run(send) -> None:
 
 
 class _Beside:
-    """``f(*args)`` (anything picklable: the corpus-wide pass gives bytes) computed in a forked process while the caller goes
-    on, or here when ``result`` is asked for if ``parallel`` is false; an inconsistency it finds is
+    """``f(*args)`` (anything picklable: the corpus-wide pass gives bytes) computed in a forked process
+    while the caller goes on, or here when ``result`` is asked for if ``parallel`` is false; an inconsistency it finds is
     raised by ``result`` as an :class:`InconsistencyError` either way.  A process that dies without
     an answer (killed, out of memory) is an error, never a wait; ``close`` stops one still running."""
 
