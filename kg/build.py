@@ -141,31 +141,27 @@ def _context(src: load.Sources, cache: cachemod.Cache) -> tuple[shard.Context, G
     iris.configure(meta["base"])
     # the base IRI is in dataset.yaml's bytes too; named on its own so that no other base's fragments are reused
     base = cachemod.digest(shard.code_digest(), (src.seeds / load.DATASET_FILE).read_bytes(), "base", meta["base"])
-    entities, drafts, digests = _registry(src, cache, base)
+    registry_key = cachemod.digest("registry", base, *(f"{d}\0{cache.files.sha256(p)}" for p, d in src.entity_files))
+    entities, drafts, digests = _registry(src, cache, registry_key)
     st = Store()
     mapper.map_entities(st, entities)
     eg = st.graph(iris.G.ENTITIES)
     groups, common = _entity_groups(eg)
     if digests is None or digests.keys() != groups.keys():
         digests = {e: cachemod.digest(*shard.nt_lines(ts)) for e, ts in groups.items()}
-        cache.put_later(_registry_key(src, cache, base),
-                        load.registry_json(entities, drafts) | {"digests": digests}, {})
+        cache.put_later(registry_key, load.registry_json(entities, drafts) | {"digests": digests}, {})
     ontology = Graph().parse(ONTOLOGY, format="turtle")
     ctx = shard.Context(src, entities, groups, digests, common, ontology,
                         shard.Meta(meta["title"], meta["version"], meta["creator"], meta["issued"], meta["base"]), base, cache)
     return ctx, eg, meta, drafts
 
 
-def _registry_key(src: load.Sources, cache: cachemod.Cache, base: str) -> str:
-    return cachemod.digest("registry", base, *(f"{d}\0{cache.files.sha256(p)}" for p, d in src.entity_files))
-
-
-def _registry(src: load.Sources, cache: cachemod.Cache, base: str) -> tuple[dict, list, dict | None]:
+def _registry(src: load.Sources, cache: cachemod.Cache, key: str) -> tuple[dict, list, dict | None]:
     """The registry's entries and drafts (``load.load_registry``), and each entry's digest (of its
     mapped triples), as a build before found them from the same registry files and code (cached:
     parsing 2,600 entries of YAML took 0.32 s of every ``kg add`` at 10,000 articles); digests None
     when they are to be made (and the entry then written, see ``_context``)."""
-    entry = cache.meta(_registry_key(src, cache, base))
+    entry = cache.meta(key)
     found = load.registry_of_json(entry) if entry is not None else None
     if found is not None and isinstance(entry.get("digests"), dict):
         return *found, entry["digests"]
@@ -217,7 +213,7 @@ class Assessment:
     additions: dict[str, Graph]
     turtle: list
     report: validate.Report
-    _inferred: list | bytes | None   # None when the data does not conform or is inconsistent; bytes: its N-Triples
+    _inferred: bytes | None        # None when the data does not conform or is inconsistent; else its N-Triples
     # lines (sorted and distinct, as the corpus-wide pass and the cache give them), parsed when first needed
     clashes: list[str]             # OWL RL inconsistencies, worded as owlrl words them
     rebuilt: int
@@ -228,28 +224,21 @@ class Assessment:
     whole_key: str = ""            # the digest of everything the build's outputs are made from
     drafts: list = field(default_factory=list)   # the registry's input errors (its entries marked draft)
     ox_shared: dict = field(default_factory=dict)  # graph name -> pyoxigraph triples, of the shared graphs converted
-    _nt: bytes | None = None       # ``inferred_nt``, once ``inferred`` is parsed
+    _parsed: list | None = None    # ``inferred``, once parsed
 
     @property
     def inferred(self) -> list | None:
         """The inferred graph's triples that are not the articles' own pieces (parsed when first needed)."""
-        if isinstance(self._inferred, bytes):
-            self._nt = self._inferred
-            self._inferred = [ox.Triple(q.subject, q.predicate, q.object)
-                              for q in ox.parse(self._inferred, format=ox.RdfFormat.N_TRIPLES)] if self._inferred else []
-        return self._inferred
+        if self._inferred is not None and self._parsed is None:
+            self._parsed = [ox.Triple(q.subject, q.predicate, q.object)
+                            for q in ox.parse(self._inferred, format=ox.RdfFormat.N_TRIPLES)]
+        return self._parsed
 
     @property
     def inferred_nt(self) -> bytes | None:
         """The same triples' N-Triples lines, sorted and distinct (the bytes ``kg.publish.sorted_triples``
         serialised gives), without parsing them."""
-        if self._inferred is None:
-            return None
-        if isinstance(self._inferred, bytes):
-            return self._inferred
-        if self._nt is None:
-            self._nt = _sorted_nt(self._inferred)
-        return self._nt
+        return self._inferred
 
     def provenance(self) -> "Provenance":
         """The provenance graph (made only when needed: an assessment whose whole-corpus results are

@@ -102,16 +102,10 @@ class Cache:
     def _indexed(self) -> dict[str, list]:
         if self._index is None:
             self._index = {}
-            try:
-                raw = (self.dir / self.INDEX).read_bytes()
-                sha, _, body = raw.partition(b"\n")
-                if hashlib.sha256(body).hexdigest().encode() == sha:
-                    found = json.loads(body)
-                    if isinstance(found, dict) and all(isinstance(v, list) and len(v) == 6 and isinstance(v[-1], dict)
-                                                       for v in found.values()):
-                        self._index = found
-            except (OSError, ValueError):
-                pass
+            found = _read_checked(self.dir / self.INDEX)
+            if isinstance(found, dict) and all(isinstance(v, list) and len(v) == 6 and isinstance(v[-1], dict)
+                                               for v in found.values()):
+                self._index = found
         return self._index
 
     def save_index(self, keys) -> None:
@@ -126,16 +120,7 @@ class Cache:
                 index[key] = self._sigs[key] + [meta]
         if index == self._indexed():
             return
-        body = json.dumps(index, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.dir)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
-            os.replace(tmp, self.dir / self.INDEX)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_checked(self.dir / self.INDEX, index)
         self._index = index
 
     def get(self, key: str) -> tuple[dict, dict[str, bytes]] | None:
@@ -183,7 +168,31 @@ class Cache:
 
 
 def _sig(st: os.stat_result) -> list[int]:
+    """A file's stat signature: size, modification and change times (ns), inode, device."""
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _read_checked(path: Path):
+    """The JSON value of a file ``_write_checked`` wrote, or None if it is missing or damaged."""
+    try:
+        sha, _, body = path.read_bytes().partition(b"\n")
+        return json.loads(body) if hashlib.sha256(body).hexdigest().encode() == sha else None
+    except (OSError, ValueError):
+        return None
+
+
+def _write_checked(path: Path, value) -> None:
+    """``value`` as JSON under its SHA-256 (one line before it), replaced atomically."""
+    body = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def encode(meta: dict, parts: dict[str, bytes]) -> bytes:
@@ -244,23 +253,16 @@ class FileDigests:
         self.known: dict[str, list] = {}
         self.used: dict[str, list] = {}    # what this process looked up: what the next one will want
         self._saved: dict[str, list] = {}  # what the file holds
-        if path is not None:
-            try:
-                raw = path.read_bytes()
-                sha, _, body = raw.partition(b"\n")
-                if hashlib.sha256(body).hexdigest().encode() == sha:
-                    found = json.loads(body)
-                    if isinstance(found, dict):
-                        self.known = found
-                        self._saved = dict(found)
-            except (OSError, ValueError):
-                pass
+        found = _read_checked(path) if path is not None else None
+        if isinstance(found, dict):
+            self.known = found
+            self._saved = dict(found)
 
     def sha256(self, path: Path | str) -> str:
         """The file's SHA-256 (hex): remembered if its stat is as when it was hashed, else read."""
         p = os.fspath(path)
         st = os.stat(p)
-        sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+        sig = _sig(st)
         k = self.known.get(p)
         if isinstance(k, list) and len(k) == 6 and k[:5] == sig:
             self.used[p] = k
@@ -278,16 +280,7 @@ class FileDigests:
             return
         if self.used == self._saved:
             return
-        body = json.dumps(self.used, sort_keys=True, separators=(",", ":")).encode()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_checked(self.path, self.used)
         self._saved = dict(self.used)
 
 
