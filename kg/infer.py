@@ -274,6 +274,40 @@ def _keep(triple, base: str | None = None) -> bool:
     return True
 
 
+def _key_rules() -> tuple | None:
+    """The rules as (patterns, template) of keys, or None if one is not a plain basic graph pattern
+    (then only the rdflib path can run it) or ``KG_RULES=rdflib`` asks for rdflib's engine."""
+    return None if os.environ.get("KG_RULES") == "rdflib" else _compiled_key_rules()
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled_key_rules() -> tuple | None:
+    out = []
+    for prepared in _prepared_rules():
+        found = _bgp_construct(prepared.algebra)
+        if found is None:
+            return None
+        out.append(tuple([tuple(x if isinstance(x, Variable) else rl._key(x) for x in t) for t in part]
+                         for part in found))
+    return tuple(out)
+
+
+def new_key_triples(closed: set, asserted: set) -> set | None:
+    """:func:`new_triples` of a closure held as triples of keys (``kg.rl.key_conclusions``), as
+    triples of keys; None where a rule is not one this can evaluate (then use :func:`new_triples`)."""
+    rules_ = _key_rules()
+    if rules_ is None:
+        return None
+    base, same, a, noise = iris.base(), _SAME_AS, _TYPE, _NOISE   # _keep on keys, written out (62,000 at 10,000 articles)
+    out = {t for t in closed if type(t[0]) is str and t[0].startswith(base) and t not in asserted
+           and not (t[1] == same and t[0] == t[2]) and not (t[1] == a and type(t[2]) is str and t[2] in noise)}
+    if rules_:
+        index = _Index(closed, {p for patterns, _ in rules_ for _, p, _ in patterns})
+        for patterns, template in rules_:
+            out.update(t for t in _construct(patterns, template, index) if t not in asserted)
+    return out
+
+
 def rules(directory: Path = RULES) -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.rq"))}
 

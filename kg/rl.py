@@ -157,14 +157,22 @@ def schema(triples: frozenset) -> Schema:
 def split(triples) -> tuple[list, list, dict]:
     """(schema keys, assertion keys, rdflib term by key) of rdflib triples; :class:`Unsupported` for a
     term of the RDF, RDFS or OWL vocabularies the engine has no rule for."""
-    tbox, facts, terms = [], [], {}
+    terms: dict = {}
+    keyed = []
     for t in triples:
         k = []
         for term in t:
             key = str.__str__(term) if type(term) is URIRef else _key(term)
             terms[key] = term
             k.append(key)
-        s, p, o = k
+        keyed.append(tuple(k))
+    return *_classify(keyed), terms
+
+
+def _classify(keyed) -> tuple[list, list]:
+    """(schema, assertions) of triples of keys, as :func:`split` tells them apart."""
+    tbox, facts = [], []
+    for s, p, o in keyed:
         if p in _SCHEMA_PREDICATES or (p == _TYPE and o in _SCHEMA_CLASSES):
             tbox.append((s, p, o))
             continue
@@ -177,7 +185,7 @@ def split(triples) -> tuple[list, list, dict]:
         for term in (s, o):
             if _schema_term(term) and term not in _INERT and term not in _SCHEMA_CLASSES:
                 raise Unsupported(f"the term {term} in the schema")   # owl:Nothing, owl:Restriction, rdf:nil …
-    return tbox, facts, terms
+    return tbox, facts
 
 
 def _term(key):
@@ -193,6 +201,21 @@ def conclusions(triples) -> list:
     never literals); :class:`Unsupported` where the engine cannot give owlrl's answer."""
     tbox, facts, terms = split(triples)
     sc = schema(frozenset(tbox))
+    new = _chain(sc, facts)
+    terms = sc.uris | terms   # the input's own term objects where it has them
+    return [tuple(terms[k] if k in terms else terms.setdefault(k, _term(k)) for k in t) for t in new]
+
+
+def key_conclusions(keyed) -> list:
+    """:func:`conclusions` of triples of keys (:func:`_key`'s: an IRI as its string, a literal or
+    blank node as a tuple), as triples of keys: for a caller that holds its terms as keys already
+    (the corpus-wide pass, ``kg.build``), with no rdflib term made either way."""
+    tbox, facts = _classify(keyed)
+    return _chain(schema(frozenset(tbox)), facts)
+
+
+def _chain(sc: Schema, facts: list) -> list:
+    """What the rules conclude from the assertions ``facts`` under ``sc``, as triples of keys."""
     supc, supp, dom, rng, inv = sc.superclasses, sc.superproperties, sc.domains, sc.ranges, sc.inverses
     sym = sc.symmetric
     joined = sc.transitive | sc.functional | sc.inverse_functional | {_SAME}   # indexed by (p, s) and (p, o)
@@ -280,8 +303,7 @@ def conclusions(triples) -> list:
                 conclude(s, p, o2)
             for p2 in tuple(by_ps.get((_SAME, p), ())):
                 conclude(s, p2, o)
-    terms = sc.uris | terms   # the input's own term objects where it has them
-    return [tuple(terms[k] if k in terms else terms.setdefault(k, _term(k)) for k in t) for t in new]
+    return new
 
 
 def _same(x, y, sc: Schema) -> None:

@@ -359,19 +359,31 @@ def test_shared_inferences_the_registry_entails_alone_are_left_out(corpus, tmp_p
 
 
 def test_the_corpus_wide_pass_beside_the_validation_equals_it_inline(corpus, tmp_path, monkeypatch):
+    """Beside: the corpus-wide pass in a process of its own, and the first article the cache lacks
+    computed in another while the lookups go on (the rest in the pool)."""
     forked = []
     real = build._Beside.__init__
 
-    def spy(self, f, args, parallel):
-        real(self, f, args, parallel)
-        forked.append(self.proc is not None)
+    def spy(self, f, args, parallel, *what):
+        real(self, f, args, parallel, *what)
+        forked.append((f.__name__, self.proc is not None))
     monkeypatch.setattr(build._Beside, "__init__", spy)
     monkeypatch.setattr(build, "_BESIDE_FROM", 10 ** 9)
-    build.build(corpus, tmp_path / "inline", "seeds", jobs=2)
+    inline = build.build(corpus, tmp_path / "inline", "seeds", jobs=2)
     monkeypatch.setattr(build, "_BESIDE_FROM", 0)
-    build.build(corpus, tmp_path / "beside", "seeds", jobs=2)
-    assert forked == [False, True]
+    beside = build.build(corpus, tmp_path / "beside", "seeds", jobs=2)
+    assert forked == [("_infer", False), ("_work_one", True), ("_infer", True)]
     assert dumps(tmp_path / "inline") == dumps(tmp_path / "beside")
+    assert (inline.rebuilt, beside.rebuilt) == (12, 12)
+    # one article new to the cache, with the others looked up: computed beside the lookups
+    shutil.copytree(corpus, tmp_path / "more")
+    first = sorted((tmp_path / "more" / "annotations").glob("*.yaml"))[0]
+    first.write_text(first.read_text(encoding="utf-8").replace("description: ", "description: Changed. ", 1),
+                     encoding="utf-8")
+    forked.clear()
+    again = build.build(tmp_path / "more", tmp_path / "beside", "seeds", jobs=2)
+    assert (again.cached, again.rebuilt) == (11, 1) and forked == [("_work_one", True), ("_infer", True)]
+    assert dumps(tmp_path / "beside") == _clean(tmp_path / "more", tmp_path)
 
 
 def _dies(*_):
@@ -525,3 +537,111 @@ def test_sorted_n_triples_are_the_serialisation_of_the_sorted_triples():
         ts = [ox.Triple(rng.choice(terms[:5]), rng.choice(terms[:5]), rng.choice(terms)) for _ in range(rng.randint(0, 30))]
         ts += ts[: len(ts) // 3]   # repeated
         assert build._sorted_nt(ts) == ox.serialize(publish.sorted_triples(ts), format=ox.RdfFormat.N_TRIPLES)
+
+
+def _metas(seeds: Path, out: Path):
+    build.build(seeds, out, "seeds", jobs=1)
+    src = load.Sources.of(seeds)
+    ctx, eg, *_ = build._context(src, cachemod.Cache(out / build.CACHE_DIR))
+    return ctx, eg, [shard.lookup(ctx, k) for k in sorted(src.annotations)], load.load_turtle(src)
+
+
+def _passes(ctx, eg, ordered, tfs, monkeypatch) -> tuple[bytes | None, bytes]:
+    """The corpus-wide pass on keys, and as it reasons on rdflib terms (the keys' path turned off)."""
+    lines = build._ProvenanceLines(ctx, ordered, tfs)
+    fast = build._infer_keys(ctx, eg, lines, ordered)
+    with monkeypatch.context() as m:
+        m.setattr(build, "_infer_keys", lambda *a: None)
+        ref = build._infer(ctx, eg, lines, {}, ordered, True)
+    assert build._infer(ctx, eg, lines, {}, ordered, True) == ref   # the keys' path, where it answers, or the other
+    return fast, ref
+
+
+@pytest.mark.parametrize("which", ["seeds", "corpus"])
+def test_the_corpus_wide_pass_on_keys_equals_it_on_rdflib_terms(which, corpus, tmp_path, monkeypatch):
+    import dataclasses
+    ctx, eg, ordered, tfs = _metas(SEEDS if which == "seeds" else corpus, tmp_path / "out")
+    fast, ref = _passes(ctx, eg, ordered, tfs, monkeypatch)
+    assert fast == ref and ref.count(b"\n") > 20
+    # shared lines of every kind an article's could hold: a literal (escaped, with a language, a lexical form
+    # that is not canonical), a blank node, an IRI beyond ASCII, a transitive link reasoned over
+    ns, hrr = shard.entity_ns(), "https://hrkg.example.org/ontology/"
+    places = sorted({str(s) for s, p, o in eg if str(p).endswith("#type") and str(o) == hrr + "Place"})
+    a, b, c = (ox.NamedNode(p) for p in places[:3])
+    odd = [ox.Triple(a, ox.NamedNode(hrr + "locatedIn"), b), ox.Triple(b, ox.NamedNode(hrr + "locatedIn"), c),
+           ox.Triple(a, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal('Zoë "q" \\', language="en")),
+           ox.Triple(ox.BlankNode("b1"), ox.NamedNode(hrr + "locatedIn"), a),
+           ox.Triple(ox.NamedNode(ns + "ä-é"), ox.NamedNode(hrr + "locatedIn"), c),
+           ox.Triple(a, ox.NamedNode(hrr + "count"), ox.Literal("05", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))]
+    extra = [line for line in ox.serialize(odd, format=ox.RdfFormat.N_TRIPLES).decode().split("\n") if line]
+    asserted = ordered[1].provenance[0]   # what the provenance graph asserts is not inferred
+    extra.append(asserted)
+    more = [dataclasses.replace(ordered[0], inferred_shared=sorted(set(ordered[0].inferred_shared) | set(extra)))] + ordered[1:]
+    fast, ref = _passes(ctx, eg, more, tfs, monkeypatch)
+    assert fast == ref
+    assert b"\\u00e4" not in ref and "ä-é".encode() in ref and b'"Zo\xc3\xab \\"q\\" \\\\"@en' in ref
+    transitive = f"<{a.value}> <{hrr}locatedIn> <{c.value}> .".encode()
+    assert transitive in ref.split(b"\n") and asserted.encode() not in ref.split(b"\n")
+    # a literal made the same as a resource: the engine steps aside, and the rdflib path answers
+    same = ox.Triple(a, ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"), ox.Literal("x"))
+    more[0] = dataclasses.replace(ordered[0], inferred_shared=sorted(
+        set(ordered[0].inferred_shared) | {ox.serialize([same], format=ox.RdfFormat.N_TRIPLES).decode().strip()}))
+    fast, ref = _passes(ctx, eg, more, tfs, monkeypatch)
+    assert fast is None and ref
+
+
+def test_the_shared_checks_are_cached_under_everything_they_read(tmp_path, monkeypatch):
+    seeds = copy_seeds(tmp_path, ("000.yaml", "001.yaml"))
+    (seeds / "additions").mkdir()   # a warning of the shared checks (an issue in no scheme), naming article 001
+    base = "https://hrkg.example.org/chechnya-2017/"
+    (seeds / "additions" / "notes.ttl").write_text(
+        "@prefix hrr: <https://hrkg.example.org/ontology/> .\n@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f"<{base}entity/new-issue> a hrr:Issue ; skos:prefLabel \"a new issue\"@en ; rdfs:seeAlso <{base}article/001> .\n",
+        encoding="utf-8")
+    out = tmp_path / "out"
+    calls, real = [], build._shared_checks
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+    monkeypatch.setattr(build, "_shared_checks", counted)
+
+    def report(summary) -> list:
+        return [r.key() + (r.where,) for r in summary.report.results]
+
+    def clean() -> list:   # the same seeds, with no cache: checked afresh
+        shutil.rmtree(tmp_path / "clean", ignore_errors=True)
+        return report(build.build(seeds, tmp_path / "clean", "seeds", jobs=1))
+
+    def edit(path: Path, old: str, new: str) -> None:
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+
+    first = build.build(seeds, out, "seeds", jobs=1)
+    assert len(calls) == 1 and any("notes.ttl" in r.where for r in first.report.results)
+    edit(seeds / "annotations" / "000.yaml", "description: ", "description: Changed. ")   # nothing they read
+    changed = build.build(seeds, out, "seeds", jobs=1)
+    assert changed.rebuilt == 1 and len(calls) == 1, "the shared checks came from the cache"
+    assert report(changed) == report(first) == clean() and len(calls) == 2
+    edit(seeds / "annotations" / "001.yaml", "description: ", "description: Changed. ")   # the article named
+    build.build(seeds, out, "seeds", jobs=1)
+    assert len(calls) == 3
+    reg = seeds / "entities.yaml"                                                         # the registry
+    reg.write_text(reg.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    build.build(seeds, out, "seeds", jobs=1)
+    assert len(calls) == 4
+    edit(seeds / "additions" / "notes.ttl", "a new issue", "another issue")              # the addition
+    build.build(seeds, out, "seeds", jobs=1)
+    assert len(calls) == 5
+    # an entry of another shape (not one this code wrote) is not used
+    c = cachemod.Cache(out / build.CACHE_DIR)
+    src = load.Sources.of(seeds, "seeds")
+    ctx, *_ = build._context(src, c)
+    ordered = [shard.lookup(ctx, k) for k in sorted(src.annotations)]
+    tfs = load.load_turtle(src)
+    key = build._shared_key(ctx, build._provenance(ctx, ordered, tfs), tfs, [m for m in ordered if m.key == "001"])
+    assert c.meta(key) is not None
+    c.put(key, {"results": [{"severity": "nonsense"}]}, {})
+    edit(seeds / "annotations" / "000.yaml", "description: Changed. ", "description: ")
+    again = build.build(seeds, out, "seeds", jobs=1)
+    assert len(calls) == 6 and report(again) == clean()
