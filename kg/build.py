@@ -324,7 +324,11 @@ def _assess(src: load.Sources, cache: cachemod.Cache, jobs: int | None, progress
             early.close()
     errors: list[InputError] = list(drafts)
     clashes: list[str] = []
-    for key, m, errs, clash in done + _run_articles(ctx, todo, jobs or os.cpu_count() or 1, progress):
+    counted = progress
+    if done and progress is not None:   # the article computed beside the lookups is one of those done
+        def counted(stage: str, i: int, n: int) -> None:
+            progress(stage, i + len(done), n + len(done))
+    for key, m, errs, clash in done + _run_articles(ctx, todo, jobs or os.cpu_count() or 1, counted):
         if m is not None:
             metas[key] = m
         errors.extend(InputError(*e) for e in errs)

@@ -371,8 +371,11 @@ def test_the_corpus_wide_pass_beside_the_validation_equals_it_inline(corpus, tmp
     monkeypatch.setattr(build, "_BESIDE_FROM", 10 ** 9)
     inline = build.build(corpus, tmp_path / "inline", "seeds", jobs=2)
     monkeypatch.setattr(build, "_BESIDE_FROM", 0)
-    beside = build.build(corpus, tmp_path / "beside", "seeds", jobs=2)
+    shown = []
+    beside = build.build(corpus, tmp_path / "beside", "seeds", jobs=2, progress=lambda *a: shown.append(a))
     assert forked == [("_infer", False), ("_work_one", True), ("_infer", True)]
+    articles = [a for a in shown if a[0] == "articles"]
+    assert articles[-1] == ("articles", 12, 12) and len(articles) == 11, "the article done beside is counted"
     assert dumps(tmp_path / "inline") == dumps(tmp_path / "beside")
     assert (inline.rebuilt, beside.rebuilt) == (12, 12)
     # one article new to the cache, with the others looked up: computed beside the lookups
