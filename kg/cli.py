@@ -305,12 +305,14 @@ def cmd_serve(args) -> int:
 
     for name, value, least in (("--workers", args.workers, 1), ("--timeout", args.timeout, 0.001),
                                ("--max-rows", args.max_rows, 1), ("--max-bytes", args.max_bytes, 1),
-                               ("--max-depth", args.max_depth, 1), ("--queue", args.queue, 0), ("--cache", args.cache, 0)):
+                               ("--max-depth", args.max_depth, 1), ("--queue", args.queue, 0), ("--cache", args.cache, 0),
+                               ("--warm-timeout", args.warm_timeout, 0.001)):
         if value < least:
             raise KgError(f"{name} {value}: must be at least {least:g}")
     cfg = serve.Config(Path(args.out), host=args.host, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
                        max_bytes=args.max_bytes, max_depth=args.max_depth, workers=args.workers, queue=args.queue,
-                       cache=args.cache, base_url=args.base_url or "")
+                       cache=args.cache, warm=not args.no_warm, warm_timeout=args.warm_timeout,
+                       base_url=args.base_url or "", queries=Path(args.queries) if args.queries else q.QUERIES)
     serve.serve(cfg, lambda line: print(line, flush=True))
     return 0
 
@@ -409,6 +411,12 @@ def parser() -> argparse.ArgumentParser:
     sv.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
     sv.add_argument("--queue", type=int, default=64, help="requests that may wait for a worker before 503 (default: 64)")
     sv.add_argument("--cache", type=int, default=1024, help="answers kept per store generation (default: 1024; 0: none)")
+    sv.add_argument("--queries", metavar="DIR", help="serve the canned queries of this directory (its *.rq, with "
+                    "pages/ and reference/ beside them) instead of the project's queries/")
+    sv.add_argument("--no-warm", action="store_true", help="do not compute each canned query's first page in the "
+                    "background when a store generation is first served")
+    sv.add_argument("--warm-timeout", type=float, default=600.0, help="seconds one such background evaluation may "
+                    "take (default: 600)")
     sv.add_argument("--base-url", help="URL the dataset base https://hrkg.example.org/ maps onto (default: http://HOST:PORT/)")
     sv.set_defaults(func=cmd_serve)
     return p

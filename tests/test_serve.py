@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import signal
 import subprocess
 import sys
@@ -47,9 +48,11 @@ class Served:
             time.sleep(0.1)
 
     def settle(self) -> dict:
-        """Wait until every worker is up and idle (a killed worker is replaced in the background)."""
+        """Wait until every worker is up and idle (a killed worker is replaced in the background) and the
+        canned queries' first pages are computed (unless --no-warm)."""
         deadline = time.time() + 60
-        while (st := self.client.get("/.well-known/status").json())["idle"] < st["workers"]:
+        while ((st := self.client.get("/.well-known/status").json())["idle"] < st["workers"]
+               or (st["warm"] and (st["warm"]["generation"] != st["generation"] or st["warm"]["seconds"] is None))):
             assert time.time() < deadline, st
             time.sleep(0.1)
         return st
@@ -340,7 +343,7 @@ def test_query_list_in_json_and_html(server):
     assert [i["slug"] for i in listed] == list(q.catalogue())
     assert next(i for i in listed if i["slug"] == "who-raised-the-issue-with")["defaults"]["actor"] == "putin"
     html = server.client.get("/queries", headers={"Accept": "text/html"})
-    assert html.headers["content-type"].startswith("text/html") and 'href="' + server.url + 'queries/denials"' in html.text
+    assert html.headers["content-type"].startswith("text/html") and 'href="' + server.url + 'queries/denials?limit=200"' in html.text
     table = server.client.get("/queries/who-raised-the-issue-with", headers={"Accept": "text/html"})
     assert "<td>Angela Merkel</td>" in table.text and 'href="' + server.url + "chechnya-2017/article/000/claim/" in table.text
 
@@ -417,8 +420,55 @@ def test_html_escapes_what_the_data_says(hostile_out):
         assert s.stop() == 0
 
 
+def test_every_canned_first_page_is_computed_in_the_background(server, built_dir):
+    """Each canned query's first page, as the web page and the query list ask for it, is computed when the
+    generation is first served and answered from that, byte for byte what `kg query` prints."""
+    from kg import query as q
+    from kg.serve.app import PAGE_ROWS
+    st = server.settle()
+    assert st["warm"]["ready"] == st["warm"]["of"] == len(q.catalogue()) and st["warm"]["failed"] == []
+    assert st["warm"]["generation"] == st["generation"]
+    page_js = (ROOT / "kg/serve/static/page.js").read_text()
+    assert f": {PAGE_ROWS};" in next(line for line in page_js.splitlines() if "export const PAGE_ROWS" in line)
+    cached = st["cached"]
+    for slug, cq in q.catalogue().items():
+        resp = server.client.get(f"/queries/{slug}", params={"format": "json", "limit": PAGE_ROWS})
+        assert resp.status_code == 200, (slug, resp.text)
+        args = [a for p, v in cq.defaults.items() for a in ("--param", f"{p}={v}")]
+        assert resp.content == _kg_query(built_dir, slug, *args, "--format", "json", "--limit", str(PAGE_ROWS)), slug
+        if cq.defaults:   # the defaults written out: the same job
+            again = server.client.get(f"/queries/{slug}", params={"format": "json", "limit": PAGE_ROWS, **cq.defaults})
+            assert again.content == resp.content
+        html = server.client.get(f"/queries/{slug}", params={"limit": PAGE_ROWS}, headers={"Accept": "text/html"})
+        assert html.status_code == 200 and "<table" in html.text
+    assert server.client.get("/.well-known/status").json()["cached"] == cached   # none was computed again
+
+
+SLOW_CANNED = "#+ summary: slow\nSELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }\n"
+
+
+def test_a_request_waits_for_the_warm_up_computing_it_and_a_failed_warm_up_is_reported(built_dir, tmp_path):
+    (tmp_path / "a-slow.rq").write_text(SLOW_CANNED)
+    (tmp_path / "b-quick.rq").write_text("#+ summary: quick\nSELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }\n")
+    s = Served(built_dir, "--queries", str(tmp_path), "--workers", "2", "--timeout", "1", "--warm-timeout", "4")
+    try:
+        t0 = time.time()
+        waiting = s.client.get("/queries/a-slow", params={"format": "json", "limit": "200"})
+        assert waiting.status_code == 503 and waiting.headers["retry-after"] == "5", waiting.text
+        assert "being computed in the background" in waiting.text and time.time() - t0 < 3
+        quick = s.client.get("/queries/b-quick", params={"format": "json", "limit": "200"})   # the other worker
+        assert quick.status_code == 200 and int(quick.json()["results"]["bindings"][0]["n"]["value"]) > 1000
+        st = s.settle()
+        assert st["warm"]["failed"] == [{"slug": "a-slow", "error": "timed out"}] and st["warm"]["ready"] == 1
+        assert st["replaced"] == 1   # the worker it ran on was stopped at --warm-timeout and replaced
+        late = s.client.get("/queries/a-slow", params={"format": "json", "limit": "200"})
+        assert late.status_code == 504 and "limit of 1 s" in late.text   # now a request like any other
+    finally:
+        assert s.stop() == 0
+
+
 def test_a_crashing_worker_and_a_full_queue_leave_the_server_up(built_dir):
-    s = Served(built_dir, "--workers", "1", "--queue", "0", "--timeout", "3", "--max-depth", "100000")
+    s = Served(built_dir, "--workers", "1", "--queue", "0", "--timeout", "3", "--max-depth", "100000", "--no-warm")
     try:
         deep = "SELECT * WHERE " + "{" * 3000 + " ?s ?p ?o " + "}" * 3000
         crash = s.client.post("/sparql", content=deep, headers={"Content-Type": "application/sparql-query"})
@@ -478,5 +528,7 @@ def test_a_new_build_is_served_without_restart(tmp_path):
         oxstore.switch(out, oxstore.write_generation(out, two.encode(), "two"))
         assert count() == 2
         assert s.client.get("/chechnya-2017/entity/b", headers={"Accept": "text/turtle"}).status_code == 200
+        st = s.settle()   # the new generation's first pages computed too
+        assert st["warm"]["generation"] == st["generation"] == os.readlink(out / "store")
     finally:
         assert s.stop() == 0
