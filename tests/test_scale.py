@@ -542,6 +542,63 @@ def test_sorted_n_triples_are_the_serialisation_of_the_sorted_triples():
         assert build._sorted_nt(ts) == ox.serialize(publish.sorted_triples(ts), format=ox.RdfFormat.N_TRIPLES)
 
 
+
+def _reference_jsonld_nodes(ordered):
+    """JSON-LD node objects built as dicts and dumped (kg.publish.jsonld_nodes before it wrote text)."""
+    import json
+    from kg import publish
+    nodes: dict = {}
+    for s, p, o in ordered:
+        node = nodes.setdefault(s.value, {"@id": publish.compact(s.value)})
+        if p.value == publish.RDF_TYPE and isinstance(o, ox.NamedNode):
+            node.setdefault("@type", []).append(publish.compact(o.value))
+        elif isinstance(o, ox.NamedNode):
+            node.setdefault(publish.compact(p.value), []).append({"@id": publish.compact(o.value)})
+        elif o.language:
+            node.setdefault(publish.compact(p.value), []).append({"@value": o.value, "@language": o.language})
+        elif o.datatype.value != publish.XSD_STRING:
+            node.setdefault(publish.compact(p.value), []).append({"@value": o.value, "@type": publish.compact(o.datatype.value)})
+        else:
+            node.setdefault(publish.compact(p.value), []).append({"@value": o.value})
+    for node in nodes.values():
+        for values in node.values():
+            if isinstance(values, list):
+                values.sort(key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return {s: json.dumps(n, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode() for s, n in nodes.items()}
+
+
+def test_the_jsonld_nodes_written_as_text_are_the_dumped_dicts(built_dir, corpus, tmp_path):
+    """kg.publish.jsonld_nodes writes each node's JSON itself; it must be json.dumps's text of the node,
+    on the seeds' graphs, a generated corpus's and triples with every awkward value (escapes, languages,
+    datatypes, several values sorting on a quote or a backslash, IRIs no prefix fits)."""
+    from kg import publish
+    graphs = []
+    for nq in (built_dir / "kg.nq", _built(corpus, tmp_path) / "kg.nq"):
+        ds = ox.Dataset(ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS))
+        for name in sorted({q.graph_name.value for q in ds if isinstance(q.graph_name, ox.NamedNode)}):
+            graphs.append([ox.Triple(q.subject, q.predicate, q.object) for q in ds.quads_for_graph_name(ox.NamedNode(name))])
+    rng = __import__("random").Random(5)
+    e = lambda x: ox.NamedNode(iris.base() + x)   # noqa: E731
+    subjects = [e("entity/a"), e("entity/b"), ox.NamedNode("https://other.example/ä?q=1&r"), ox.NamedNode(publish.RDF_TYPE)]
+    objects = subjects + [ox.NamedNode("http://www.w3.org/2004/02/skos/core#Concept"), ox.Literal('a "quoted" one'),
+                          ox.Literal("back\\slash"), ox.Literal("ctl \x01\t\n\u2028 é 𝄞"), ox.Literal("a"), ox.Literal("a", language="en"),
+                          ox.Literal("a", language="en-gb"), ox.Literal("2017", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear")),
+                          ox.Literal("7", datatype=ox.NamedNode("https://dt.example/int"))]
+    predicates = [ox.NamedNode(publish.RDF_TYPE), e("entity/p"), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                  ox.NamedNode("https://other.example/p#q")]
+    for _ in range(200):
+        graphs.append([ox.Triple(rng.choice(subjects), rng.choice(predicates), rng.choice(objects)) for _ in range(rng.randint(1, 40))])
+    for triples in graphs:
+        ordered = publish.sorted_triples(triples)
+        assert publish.jsonld_nodes(ordered) == _reference_jsonld_nodes(ordered)
+
+
+def _built(seeds: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "built"
+    if not (out / "kg.nq").exists():
+        build.build(seeds, out, "seeds", jobs=1)
+    return out
+
 def _metas(seeds: Path, out: Path):
     build.build(seeds, out, "seeds", jobs=1)
     src = load.Sources.of(seeds)
