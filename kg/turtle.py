@@ -22,6 +22,7 @@ import logging
 import re
 from collections import defaultdict
 from pathlib import Path
+from typing import Iterable
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -316,7 +317,7 @@ def _chain_problems(triples: list[tuple]) -> list[tuple]:
     return problems
 
 
-def combined_chain_errors(registry: Graph, additions: list[tuple[TurtleFile, Graph]]) -> list[InputError]:
+def combined_chain_errors(registry: Iterable, additions: list[tuple[TurtleFile, Graph]]) -> list[InputError]:
     """Chains that only the registry and the Turtle additions *together* make too long (each file is
     checked alone when it is read; ten files of 30 links each could otherwise be one chain of 300).
     Reported at the first line of an addition that takes part in the chain."""
@@ -325,8 +326,8 @@ def combined_chain_errors(registry: Graph, additions: list[tuple[TurtleFile, Gra
         p = URIRef(prop)
         up: dict[str, list[str]] = defaultdict(list)
         owner: dict[str, TurtleFile] = {}
-        for s, o in registry.subject_objects(p):
-            if isinstance(o, URIRef):
+        for s, q, o in registry:   # a Graph or the triples of one (kg.store.Triples)
+            if q == p and isinstance(o, URIRef):
                 up[str(s)].append(str(o))
         for tf, g in additions:
             for s, o in g.subject_objects(p):
