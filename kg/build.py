@@ -13,6 +13,7 @@ build must equal.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import gc
 import hashlib
@@ -699,6 +700,8 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
             _keep_lines(ctx.cache, name, digests[name], nq)
         if pieced is not None:         # what the inferred graph is made of, for the next update's difference
             pieced.keep(ctx.cache)
+        if provenance_graph in nqs:    # and the provenance graph, for the same
+            _keep_provenance_state(ctx.cache, prov, ordered, digests[provenance_graph])
         tx.staging(out)
         before = oxstore.manifest(oxstore.current(out))   # the digests the lines kept for this store are under
         staged: dict = {}
@@ -711,7 +714,9 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
             staged["seconds"] = time.perf_counter() - t
 
         store_state = oxstore.update(out, digests, nq_of, tx, lambda name, d: _cached_lines(ctx.cache, name, d),
-                                     lambda name, d: pieced.patch(ctx.cache, d) if name == inf and pieced else None,
+                                     lambda name, d: (pieced.patch(ctx.cache, d) if name == inf and pieced else
+                                                      _provenance_patch(ctx.cache, prov, ordered, d)
+                                                      if name == provenance_graph else None),
                                      beside=dumps_beside if own else None)
         clock.lap("store")
         if own and store_state != "rewritten":   # the dumps were written after the update, not beside a fresh load
@@ -732,6 +737,8 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
     # once committed, the lines the previous generation was loaded from are of no further use
     summary.superseded = [(ctx.cache, _lines_key(n, d) if n != inf else _Pieced.state_key(d)) for n, d in before.items()
                           if n in counts_of and digests.get(n) != d]
+    if before.get(provenance_graph, digests.get(provenance_graph)) != digests.get(provenance_graph):
+        summary.superseded.append((ctx.cache, _provenance_state_key(before[provenance_graph])))
     if own:
         write_record(summary)
         clock.lap("dumps")
@@ -961,6 +968,60 @@ def _keep_lines(cache: cachemod.Cache, name: str, digest: str, nq: bytes) -> Non
     key = _lines_key(name, digest)
     if cache.meta(key) is None:
         cache.put_later(key, {"graph": name}, {"nq": nq})
+
+
+def _provenance_state_key(digest: str) -> str:
+    return cachemod.digest("provenance-state", digest)
+
+
+def _keep_provenance_state(cache: cachemod.Cache, prov: Provenance, ordered, digest: str) -> None:
+    """What the provenance graph of ``digest`` is made of (its common lines and each article's digest,
+    whose header holds the article's lines), for the next store update's difference
+    (``_provenance_patch``); written after the commit, as the shared graphs' lines are."""
+    key = _provenance_state_key(digest)
+    if cache.meta(key) is None:
+        cache.put_later(key, {"graph": str(iris.G.PROVENANCE), "common": shard.nt_lines(prov.common),
+                              "articles": {m.key: m.digest for m in ordered}}, {})
+
+
+def _provenance_patch(cache: cachemod.Cache, prov: Provenance, ordered, old_digest: str) -> tuple[bytes, bytes] | None:
+    """(the N-Quads lines to remove, those to add) that make the provenance graph of ``old_digest`` this
+    one, from what changed: its common lines and the lines of the articles added, changed or removed
+    (their headers), not a difference of the whole graph's 140,000 lines at 10,000 articles (0.17 s of
+    every ``kg add``).  A line of the old parts is gone if the new graph (its sorted lines) lacks it;
+    every line of the new parts is added (adding a quad the store holds changes nothing); a kept line
+    with the subject and predicate of a gone one is added again, as in ``kg.oxstore._patch``.  None
+    (the whole difference is taken) when the cache no longer tells what the old graph was made of."""
+    state = cache.meta(_provenance_state_key(old_digest))
+    if (state is None or state.get("graph") != str(iris.G.PROVENANCE) or not isinstance(state.get("common"), list)
+            or not isinstance(state.get("articles"), dict)):
+        return None
+    old_map, new_map = state["articles"], {m.key: m for m in ordered}
+    candidates = set(state["common"])
+    for key, d in old_map.items():
+        if key not in new_map or new_map[key].digest != d:
+            header = cache.meta(d)   # the article as the current generation holds it
+            if header is None or header.get("key") != key or not isinstance(header.get("provenance"), list):
+                return None
+            candidates.update(header["provenance"])
+    come = set(shard.nt_lines(prov.common))
+    for key, m in new_map.items():
+        if old_map.get(key) != m.digest:
+            come.update(m.provenance)
+    lines = prov.lines
+
+    def held(line: str) -> bool:
+        i = bisect.bisect_left(lines, line)
+        return i < len(lines) and lines[i] == line
+
+    gone = sorted(line for line in candidates if not held(line))
+    for sp in {line.split(" ", 2)[0] + " " + line.split(" ", 2)[1] + " " for line in gone}:
+        i = bisect.bisect_left(lines, sp)
+        while i < len(lines) and lines[i].startswith(sp):
+            come.add(lines[i])
+            i += 1
+    graph = str(iris.G.PROVENANCE)
+    return publish.nquads_of_lines(graph, gone), publish.nquads_of_lines(graph, sorted(come))
 
 
 def _cached_lines(cache: cachemod.Cache, name: str, digest: str) -> bytes | None:

@@ -191,6 +191,69 @@ def test_the_inferred_graph_changed_by_its_pieces_difference_holds_what_a_fresh_
         "no record of what the graph was made of: no difference (the store loads the graph again)"
 
 
+
+class _ProvMeta:
+    """What build._provenance_patch reads of an article's header."""
+
+    def __init__(self, key: str, lines: list[str]) -> None:
+        self.key, self.provenance = key, sorted(set(lines))
+        self.digest = cachemod.digest("test-provenance", key, *self.provenance)
+
+
+def _provenance_state(rng, keys: list[str]):
+    """Random common lines and article lines, with lines two articles share, lines both the common part
+    and an article have, and Oxigraph's canonical literal collisions."""
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    values = [f'"{n}"^^<{xsd}{t}>' for n in (1, 2) for t in ("integer", "nonNegativeInteger")] + ['"x"', "<https://e/o>"]
+    subjects = ["https://e/dataset", "https://e/curator"] + [f"https://e/article/{k}" for k in keys]
+
+    def line() -> str:
+        return f"<{rng.choice(subjects)}> <https://e/p{rng.randint(1, 2)}> {rng.choice(values)} ."
+    common = {line() for _ in range(rng.randint(0, 5))}
+    metas = [_ProvMeta(k, [line() for _ in range(rng.randint(1, 5))] + rng.sample(sorted(common), min(1, len(common))))
+             for k in keys if rng.random() < 0.9]
+    whole = set(common).union(*(m.provenance for m in metas))
+    return metas, build.Provenance(build._nt_triples(sorted(common)), sorted(whole))
+
+
+def test_the_provenance_graph_changed_by_its_parts_difference_holds_what_a_fresh_load_holds(tmp_path):
+    """build._provenance_patch (the difference kg add and an incremental build apply to the provenance
+    graph, from its common lines and the articles added, changed and removed) against a fresh load."""
+    import random
+    rng = random.Random(11)
+    graph = str(iris.G.PROVENANCE)
+    cache = cachemod.Cache(tmp_path / "cache")
+    differences = 0
+    for _ in range(200):
+        keys = [f"{n:04d}" for n in range(rng.randint(1, 5))]
+        before_metas, before = _provenance_state(rng, keys)
+        after_metas, after = _provenance_state(rng, [k for k in keys if rng.random() < 0.7] + ["0009"])
+        after_metas = [m if rng.random() < 0.5 else next((b for b in before_metas if b.key == m.key), m)
+                       for m in after_metas]   # some articles unchanged
+        after = build.Provenance(after.common, sorted(set(build.shard.nt_lines(after.common)).union(
+            *(m.provenance for m in after_metas))))
+        if not before.lines or not after.lines:
+            continue
+        for m in before_metas:   # the headers the difference reads the old articles' lines from
+            cache.put(m.digest, {"key": m.key, "provenance": m.provenance}, {})
+        build._keep_provenance_state(cache, before, before_metas, before.sha256())
+        cache.put_pending()
+        st = ox.Store()
+        st.bulk_extend(ox.parse(before.nquads(), format=ox.RdfFormat.N_QUADS))
+        delta = build._provenance_patch(cache, after, after_metas, before.sha256())
+        assert delta is not None
+        oxstore._apply(st, *delta)
+        assert set(st) == _fresh(after.nquads())
+        differences += 1
+    assert differences > 150
+    assert build._provenance_patch(cache, after, after_metas, "0" * 64) is None, \
+        "no record of what the graph was made of: no difference (the whole one is taken)"
+    cache.delete(before_metas[0].digest)
+    if any(m.key not in {a.key for a in after_metas} or m.digest not in {a.digest for a in after_metas}
+           for m in before_metas[:1]):
+        assert build._provenance_patch(cache, after, after_metas, before.sha256()) is None, \
+            "an old article's header gone: no difference"
+
 def _corpus(n: int, dest: Path) -> Path:
     subprocess.run([sys.executable, str(ROOT / "bench" / "corpus.py"), str(n), "--out", str(dest), "--jobs", "1"],
                    check=True, capture_output=True)
@@ -241,10 +304,15 @@ def test_kg_add_of_an_article_assesses_twice_patches_the_store_and_equals_a_clea
     monkeypatch.setattr(oxstore, "_patch", lambda *a: patched.append(1) or real_patch(*a))
     monkeypatch.setattr(build._Pieced, "patch",
                         lambda *a: (lambda d: differences.append(d is not None) or d)(real_difference(*a)))
+    provenance, real_provenance = [], build._provenance_patch
+    monkeypatch.setattr(build, "_provenance_patch",
+                        lambda *a: (lambda d: provenance.append(d is not None) or d)(real_provenance(*a)))
     article = next((big / "articles").glob("0008_*.txt"))
     applied = curate.add(seeds, "seeds", [str(article), str(big / "annotations" / "0008.yaml")], out)
     assert applied.outcome.conforms and len(assessed) == 2
-    assert len(patched) == (0 if damaged else 1), "the provenance graph is patched by its lines, not reloaded"
+    # the provenance graph by the lines of its parts that changed, from what the cache says the current one
+    # is made of, not by the difference of its whole lines (damaged: neither is known, and it is loaded again)
+    assert provenance == [not damaged] and patched == []
     # the inferred graph by the lines of the article added and of the loose inferences, from what the cache
     # says the current one is made of (damaged: it cannot say, and the graph is loaded again)
     assert differences == [not damaged]
@@ -344,6 +412,8 @@ def test_superseded_lines_are_dropped_from_the_cache(tmp_path):
     assert set(after) == set(first)
     assert after == {name: build._lines_key(name, current[name]) for name in after}
     assert after[str(iris.G.PROVENANCE)] != first[str(iris.G.PROVENANCE)], "the provenance graph changed"
-    states = [entry.stem for entry in (out / build.CACHE_DIR).rglob("*.entry") if "articles" in (cache.meta(entry.stem) or {})]
-    assert states == [build._Pieced.state_key(current[str(iris.G.INFERRED)])], \
-        "what the inferred graph is made of is kept for the current generation only"
+    states = sorted(entry.stem for entry in (out / build.CACHE_DIR).rglob("*.entry")
+                    if "articles" in (cache.meta(entry.stem) or {}))
+    assert states == sorted([build._Pieced.state_key(current[str(iris.G.INFERRED)]),
+                             build._provenance_state_key(current[str(iris.G.PROVENANCE)])]), \
+        "what the inferred and provenance graphs are made of is kept for the current generation only"
