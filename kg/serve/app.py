@@ -214,7 +214,11 @@ class Server:
         while True:
             gen = self.generation()
             if gen != self.warm_state["generation"]:
-                await self._warm_generation(gen)
+                try:
+                    await self._warm_generation(gen)
+                except Exception as exc:  # noqa: BLE001 - the warm-up must not stop; the requests still work
+                    self.warm_state["failed"].append({"slug": None, "error": f"{type(exc).__name__}: {exc}"})
+                    self.warm_state["seconds"] = 0.0
             await asyncio.sleep(1)
 
     async def _warm_generation(self, gen: str) -> None:
