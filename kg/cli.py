@@ -193,11 +193,7 @@ def _canned(args) -> q.CannedQuery:
         cq = q.load_query(path) if path.is_file() else None
         if cq is None:
             raise KgError(f"{path}: no such query file")
-        guard.vet(cq.text, str(path), allow_service=args.allow_service)
-        if cq.keys:   # a key query beside the file, and the text its pages' rows come from, are run too
-            guard.vet(cq.keys, str(path.parent / q.PAGES / path.name), allow_service=args.allow_service)
-            if cq.rows != cq.text:
-                guard.vet(cq.rows, str(path.parent / q.REFERENCE / path.name), allow_service=args.allow_service)
+        q.vet(cq, allow_service=args.allow_service)   # with a key query beside it, and its rows' text
         return cq
     if not args.slug:
         raise KgError("give a query SLUG (see `kg queries`) or --file my.rq")

@@ -171,6 +171,16 @@ def _strip_comments(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
+def vet(cq: CannedQuery, allow_service: bool = False) -> None:
+    """Vet each text a canned query runs (``kg.guard.vet``): its own, its key query and the text its
+    pages' rows come from, each named by its file."""
+    from . import guard
+    guard.vet(cq.text, str(cq.path), allow_service=allow_service)
+    if cq.keys:
+        guard.vet(cq.keys, str(cq.path.parent / PAGES / cq.path.name), allow_service=allow_service)
+        if cq.rows != cq.text:
+            guard.vet(cq.rows, str(cq.path.parent / REFERENCE / cq.path.name), allow_service=allow_service)
+
 def catalogue(directory: Path = QUERIES) -> dict[str, CannedQuery]:
     return {p.stem: load_query(p) for p in sorted(directory.glob("*.rq"))}
 

@@ -497,6 +497,10 @@ def test_serve_usage_errors(tmp_path, server, built_dir):
     zero = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--out", str(built_dir), "--workers", "0"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert zero.returncode == 2 and "--workers 0: must be at least 1" in zero.stderr
+    (tmp_path / "remote.rq").write_text("#+ summary: r\nSELECT * WHERE { SERVICE <http://e/> { ?s ?p ?o } }\n")
+    refused = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--out", str(built_dir), "--queries", str(tmp_path)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and f"{tmp_path / 'remote.rq'}:2:" in refused.stderr and "SERVICE" in refused.stderr
 
 
 def test_sparqlwrapper_as_a_researcher_uses_it(server):

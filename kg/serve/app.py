@@ -87,11 +87,7 @@ def _catalogue(directory: Path) -> dict[str, q.CannedQuery]:
     if not cat:
         raise UsageError(f"--queries {directory}: no canned queries (*.rq) in it")
     for cq in cat.values():
-        guard.vet(cq.text, str(cq.path))
-        if cq.keys:
-            guard.vet(cq.keys, str(cq.path.parent / q.PAGES / cq.path.name))
-        if cq.keys and cq.rows != cq.text:
-            guard.vet(cq.rows, str(cq.path.parent / q.REFERENCE / cq.path.name))
+        q.vet(cq)
     return cat
 
 
