@@ -93,6 +93,9 @@ def main() -> int:
         report("queryable (first commit done)", t1 - t0)
         finish(summary)
         report("dumps written (second commit)", time.perf_counter() - t1)
+        if summary.answers is not None:   # kg.answers: computed beside the dumps
+            print(f"  of which the dumps' commit {summary.timings['dumps']:.2f} s; the answers "
+                  f"{summary.answers.seconds:.2f} s ({summary.answers.line()})")
 
     build.finish_dumps = finish_dumps
     rc = cli.main(["add", "--quiet", "--seeds", args.seeds, "--out", args.out, *args.additions])

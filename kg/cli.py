@@ -98,6 +98,8 @@ def print_summary(summary: builder.Summary) -> None:
     print("claims by type: " + ", ".join(f"{k} {n}" for k, n in sorted(summary.claims.items())))
     print(f"articles: {summary.cached} from the cache, {summary.rebuilt} rebuilt; store {summary.store}; "
           f"dumps {summary.dumps}")
+    if summary.answers is not None:
+        print(f"answers: {summary.answers.line()}")
 
 
 def cmd_validate(args) -> int:
@@ -229,13 +231,14 @@ def cmd_query(args) -> int:
             return 0
         sys.stdout.write(q.render(remote.select(client, endpoint, text, graphs), q.Format(args.format)))
         return 0
-    store = q.open_store(Path(args.data)) if args.data else q.open_built(Path(args.out))
+    store, gen = (q.open_store(Path(args.data)), None) if args.data else q.built(Path(args.out))
     q.check_from(store, cq.text, str(cq.path))
     bindings = q.bind_params(cq, store, given)
     if args.print:
         sys.stdout.write(q.page(q.standalone(cq, bindings, given), args.limit, args.offset))
         return 0
-    sys.stdout.write(_interruptible(lambda: q.render(q.evaluate(store, cq, bindings, args.limit, args.offset),
+    # a first page the build kept with this store generation (kg.answers) is answered from it
+    sys.stdout.write(_interruptible(lambda: q.render(q.evaluate(store, cq, bindings, args.limit, args.offset, gen),
                                                      q.Format(args.format))))
     return 0
 

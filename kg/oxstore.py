@@ -37,10 +37,15 @@ def exists(out: Path) -> bool:
 
 def open_read_only(out: Path) -> ox.Store:
     """The current generation of ``OUT/store``, read-only."""
+    return ox.Store.read_only(str(current_generation(out)))
+
+
+def current_generation(out: Path) -> Path:
+    """The directory ``OUT/store`` names now (an error saying what to do if there is none)."""
     link = path(out)
     if not link.is_dir():
         raise UsageError(f"{link}: no built store here — run `kg build` first (or pass --data FILE)")
-    return ox.Store.read_only(str(link.resolve()))
+    return link.resolve()
 
 
 def current(out: Path) -> Path | None:

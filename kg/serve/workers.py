@@ -58,10 +58,10 @@ class _Data:
         self.catalogue = None
 
     def get(self) -> ox.Store:
-        gen = os.path.realpath(self.out / "store")
+        from .. import iris, oxstore
+        gen = str(oxstore.current_generation(self.out))   # an error saying what to do if there is no store
         if gen != self.generation:
-            from .. import iris, oxstore
-            self.store = oxstore.open_read_only(self.out)
+            self.store = ox.Store.read_only(gen)   # the generation named, so its kept answers (kg.answers) agree
             iris.configure_from(self.store, self.out)  # the base this generation was built with
             self.generation = gen
         return self.store
@@ -130,7 +130,9 @@ def run_canned(data: _Data, job: dict) -> dict:
         data.catalogue = q.catalogue(Path(job["queries"]))
     cq = data.catalogue[job["slug"]]
     try:
-        results = q.evaluate(store, cq, q.bind_params(cq, store, job["params"]), job.get("limit"), job.get("offset", 0))
+        # a first page the build kept with this generation (kg.answers) is answered from it
+        results = q.evaluate(store, cq, q.bind_params(cq, store, job["params"]), job.get("limit"), job.get("offset", 0),
+                             Path(data.generation))
     except KgError as exc:
         # kg.query speaks to the command line; on the web the parameter is a URL parameter
         return _answer(400, None, str(exc).replace("--param ", "") + "\n")
