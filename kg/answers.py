@@ -13,9 +13,10 @@ that); anything else is evaluated as before.
 A kept answer is a cache, never trusted blindly: it is named by a digest of everything its rows are a
 function of besides the generation (the query's three texts, the parameters bound as terms, the page
 size, pyoxigraph's version and this code), carries the SHA-256 of its body, and a missing, damaged or
-foreign file reads as a miss.  Each answer is computed in a process forked for it (at most ``jobs`` at
-a time) which a time limit stops, so a slow query in an edited catalogue cannot hold a build up: its
-first page is then left to be computed on request.  Deleting the directory only makes the next requests
+foreign file reads as a miss.  The answers are computed by ``jobs`` forked processes, each given one
+at a time; one that runs past the time limit is killed (and another forked for the rest), so a slow
+query in an edited catalogue cannot hold a build up: its first page is then left to be computed on
+request.  Deleting the directory only makes the next requests
 evaluate again (the next ``kg build`` writes the answers back).  ``tests/test_answers.py`` holds every
 kept page, in every format, to the bytes of the evaluation.
 """
@@ -127,10 +128,10 @@ def lookup(gen: Path, cq: q.CannedQuery, bindings: dict, limit: int | None, offs
     if doc is None or doc.get("key") != name:
         return None
     end = None if limit is None else offset + limit
-    if not doc["complete"] and (end is None or end > PAGE):
+    if doc.get("complete") is not True and (end is None or end > PAGE):
         return None
-    variables = [ox.Variable(v) for v in doc["variables"]]
     try:
+        variables = [ox.Variable(v) for v in doc["variables"]]
         rows = [Solution({v: _term(t) for v, t in zip(doc["variables"], row) if t is not None})
                 for row in doc["rows"][offset:end]]
     except (KeyError, TypeError, ValueError):
@@ -179,7 +180,8 @@ _JOBS: tuple | None = None   # what the forked processes compute (inherited, nev
 def _die_with(parent: int) -> None:
     """End this process when the one that forked it ends (Linux's ``PR_SET_PDEATHSIG``): a worker killed
     with it would otherwise go on holding what it inherited, the seeds' lock among them (a ``kg add`` killed
-    while its answers were computed left the next command waiting for that lock)."""
+    while its answers were computed left the next command waiting for that lock).  Linux sends it when the
+    forking *thread* ends: :func:`fill` forks and joins its workers within one call, in one thread."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # 1: PR_SET_PDEATHSIG
     except (AttributeError, OSError):  # pragma: no cover - not Linux: the pipe's end stops the worker instead
