@@ -174,6 +174,13 @@ def _write(file: Path, data: bytes) -> None:
     os.replace(tmp, file)   # a reader sees the whole file or none
 
 
+def _remove_partial(gen: Path, pid: int) -> None:
+    """A killed worker's half-written page (its ``_write`` temporary file), which nothing else removes."""
+    folder = gen / DIR
+    for tmp in folder.glob(f".*.{pid}.tmp") if folder.is_dir() else ():
+        tmp.unlink(missing_ok=True)
+
+
 _JOBS: tuple | None = None   # what the forked processes compute (inherited, never pickled)
 
 
@@ -317,6 +324,7 @@ def _run(gen: Path, todo: list, jobs: int, seconds: float, done: Filled) -> None
                 elif time.monotonic() >= deadline:
                     proc.kill()
                     proc.join()
+                    _remove_partial(gen, proc.pid)
                     problem, alive = f"stopped after {seconds:g} s", False
                 else:
                     continue

@@ -22,10 +22,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import build as builder, cache as cachemod, journal, load, lock, registry, source, validate
 from .errors import InputError, Pos, UsageError
 from .source import YMap
+
+if TYPE_CHECKING:
+    from .answers import Filled
 
 
 class Kind(enum.Enum):
@@ -153,6 +157,7 @@ class Applied:
     outcome: Outcome
     written: list[str]                # seed files written, relative to the seeds
     replaced: list[Replacement]
+    answers: Filled | None = None   # the canned queries' first pages kept for the new store (kg.answers)
 
 
 def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bool = False,
@@ -198,7 +203,7 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
             builder.finish_dumps(summary)   # queryable already: the dumps follow, in a commit of their own
         finally:
             journal.empty_trash(out, seeds)   # the old dumps and store generation, freed once all is in place
-        return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced)
+        return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced, summary.answers)
 
 
 def _same(a: builder.Assessment, additions: list[Addition], staged: dict[Path, bytes], cache: cachemod.Cache,

@@ -7,8 +7,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
+import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -143,14 +145,33 @@ def test_a_page_over_its_time_limit_is_left_out_and_no_process_stays(built_dir, 
     assert "1 left to be computed on request (slow: stopped after 3 s)" in filled.line()
 
 
+def test_a_worker_killed_while_writing_leaves_no_partial_page(built_dir, tmp_path, monkeypatch):
+    gen = tmp_path / "gen"
+    shutil.copytree(oxstore.current(built_dir), gen, ignore=shutil.ignore_patterns(answers.DIR))
+
+    def stuck(file: Path, data: bytes) -> None:   # the forked worker inherits it: half the page, then no end
+        file.parent.mkdir(exist_ok=True)
+        file.with_name(f".{file.name}.{os.getpid()}.tmp").write_bytes(data[: len(data) // 2])
+        time.sleep(60)
+
+    monkeypatch.setattr(answers, "_write", stuck)
+    filled = answers.fill(gen, 1, seconds=2, catalogue={"sources": q.catalogue()["sources"]})
+    assert filled.failed == {"sources": "stopped after 2 s"}
+    assert list((gen / answers.DIR).iterdir()) == []   # the killed worker's temporary file went with it
+    assert multiprocessing.active_children() == []
+
+
 def test_kg_add_keeps_the_first_pages_of_the_store_it_switches_to(tmp_path, capsys):
     seeds = copy_seeds(tmp_path, ("000.yaml",))
     out = tmp_path / "out"
     assert cli.main(["build", "--seeds", str(seeds), "--out", str(out), "--quiet"]) == 0
     before = oxstore.current(out)
     article = next((ROOT / "seeds" / "articles").glob("001_*.txt"))
+    capsys.readouterr()
     assert cli.main(["add", "--seeds", str(seeds), "--out", str(out), str(article),
                      str(ROOT / "seeds" / "annotations" / "001.yaml"), "--quiet"]) == 0
+    n = len(q.catalogue())
+    assert f"\nanswers: {n} first pages kept ({n} computed)\n" in capsys.readouterr().out   # kg add says so too
     store, gen = q.built(out)
     assert gen != before
     filled = answers.fill(gen, 1)
