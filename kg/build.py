@@ -594,6 +594,15 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
             keep_headers(summary)
             summary.answers = answers_mod.fill(oxstore.current(out), jobs)   # any missing (deleted, a killed kg add)
             a.clock.lap("answers")
+            if oxstore.due(oxstore.current(out)):   # kg adds that updated it in place since it was compacted
+                n = oxstore.updates(oxstore.current(out))
+                with journal.Transaction(out) as tx:
+                    gen = oxstore.compact(out, tx)
+                    tx.commit()
+                summary.store = f"compacted (after {n} updates in place)"
+                summary.record = dict(record, files=sorted(record["files"]), generation=gen.name)
+                write_record(summary)
+                a.clock.lap("store")
             return summary
     ctx, eg, meta, ordered, additions, prov, clock = (
         a.ctx, a.entities_graph, a.meta, a.articles, a.additions, a.provenance(), a.clock)
@@ -724,7 +733,7 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
                                      lambda name, d: (pieced.patch(ctx.cache, d) if name == inf and pieced else
                                                       _provenance_patch(ctx.cache, prov, ordered, d)
                                                       if name == provenance_graph else None),
-                                     beside=dumps_beside if own else None)
+                                     beside=dumps_beside if own else None, compact=own)
         clock.lap("store")
         if own:   # the answers are computed once the store is done, after the dumps
             clock.laps["store"] -= staged["answers"].seconds

@@ -87,6 +87,11 @@ def write_generation(out: Path, nquads: Path | bytes, key: str) -> Path:
 
 
 MANIFEST = "hrkg-graphs.json"
+# how many times a generation's data has been changed in place since it was bulk-loaded or compacted
+UPDATES = "hrkg-updates.json"
+# after this many in-place updates, kg build compacts the store (Oxigraph's optimize: RocksDB's levels
+# merged): each update leaves its files beside the levels, which every later read goes through
+COMPACT_AFTER = 8
 # above this share of graphs changed, a fresh bulk load is cheaper than an update
 _REWRITE_SHARE = 0.25
 
@@ -102,6 +107,52 @@ def manifest(gen: Path | None) -> dict[str, str]:
         return {}
 
 
+def updates(gen: Path | None) -> int:
+    """The in-place updates a generation holds since it was bulk-loaded or compacted (0 if not recorded)."""
+    if gen is None:
+        return 0
+    try:
+        n = json.loads((gen / UPDATES).read_text(encoding="utf-8")).get("updates", 0)
+        return n if isinstance(n, int) and n >= 0 else 0
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def _write_updates(gen: Path, n: int) -> None:
+    (gen / UPDATES).write_text(json.dumps({"updates": n}) + "\n", encoding="utf-8")
+
+
+def due(gen: Path | None) -> bool:
+    """Whether a generation has had enough in-place updates to be compacted (:data:`COMPACT_AFTER`)."""
+    return updates(gen) >= COMPACT_AFTER
+
+
+def compact(out: Path, tx: "journal.Transaction") -> Path:
+    """A compacted copy of the current generation, to be switched to when ``tx`` commits: the same quads
+    (a RocksDB checkpoint, then Oxigraph's ``optimize``), its manifest and its kept first pages (a
+    generation's answers are a function of its quads alone)."""
+    cur = current(out)
+    if cur is None:  # pragma: no cover - the caller checked
+        raise UsageError(f"{path(out)}: no store to compact")
+    gen = new_generation(out, cur.name.removeprefix(_PREFIX).split("-")[0])
+    try:
+        ox.Store.read_only(str(cur)).backup(str(gen))
+        st = ox.Store(str(gen))
+        st.optimize()
+        st.flush()
+        del st
+        shutil.copy2(cur / MANIFEST, gen / MANIFEST)
+        from . import answers
+        if (cur / answers.DIR).is_dir():
+            shutil.copytree(cur / answers.DIR, gen / answers.DIR, ignore=shutil.ignore_patterns(".*"))
+        _write_updates(gen, 0)
+    except BaseException:
+        shutil.rmtree(gen, ignore_errors=True)
+        raise
+    tx.link(path(out), gen.name, [cur.name], _PREFIX)
+    return gen
+
+
 def _quads(nq: bytes):
     return ox.parse(nq, format=ox.RdfFormat.N_QUADS)
 
@@ -109,7 +160,7 @@ def _quads(nq: bytes):
 def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
            tx: journal.Transaction, previous: Callable[[str, str], bytes | None] | None = None,
            patch_of: Callable[[str, str], tuple[bytes, bytes] | None] | None = None,
-           beside: Callable[[Callable[[], Path]], None] | None = None) -> str:
+           beside: Callable[[Callable[[], Path]], None] | None = None, compact: bool = True) -> str:
     """Make ``OUT/store`` hold exactly the graphs ``digests`` names.
 
     Unchanged store: nothing is done.  A few graphs changed: the current
@@ -127,7 +178,9 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
     bulk-loaded in another (the loader holds no GIL), else after the update (or at once, unchanged);
     ``generation()`` waits for the store to be done and gives its directory.  The switch is planned
     only after both are done, and a failure of either leaves no generation behind.
-    Returns what was done, for the summary.
+    An update in place that is the :data:`COMPACT_AFTER`-th since the last bulk load or compaction
+    compacts the copy too, if ``compact`` (``kg build``; ``kg add`` leaves it to the next build, to stay
+    queryable in seconds).  Returns what was done, for the summary.
     """
     cur = current(out)
     old = manifest(cur)
@@ -167,16 +220,23 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
                     st.bulk_extend(_quads(nq_of(name)))
                 else:
                     _patch(st, before, nq_of(name))
+            n = updates(cur) + 1
+            if compact and n >= COMPACT_AFTER:
+                st.optimize()
+                n = 0
             st.flush()
             del st
             (gen / MANIFEST).write_text(json.dumps(digests, sort_keys=True, indent=0), encoding="utf-8")
+            _write_updates(gen, n)
             if beside is not None:
                 beside(lambda: gen)
     except BaseException:
         shutil.rmtree(gen, ignore_errors=True)
         raise
     tx.link(path(out), gen.name, [cur.name] if cur is not None else [], _PREFIX)
-    return f"updated ({len(changed) + len(removed)} graphs)" if incremental else "rewritten"
+    if not incremental:
+        return "rewritten"
+    return f"updated ({len(changed) + len(removed)} graphs)" + (", compacted" if updates(gen) == 0 else "")
 
 
 _BATCH = 64 << 20   # bytes of N-Quads a bulk load is given at a time
