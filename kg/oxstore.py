@@ -139,7 +139,6 @@ def compact(out: Path, tx: "journal.Transaction") -> Path:
         ox.Store.read_only(str(cur)).backup(str(gen))
         st = ox.Store(str(gen))
         st.optimize()
-        st.flush()
         del st
         shutil.copy2(cur / MANIFEST, gen / MANIFEST)
         from . import answers
@@ -220,11 +219,11 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
                     st.bulk_extend(_quads(nq_of(name)))
                 else:
                     _patch(st, before, nq_of(name))
+            st.flush()
             n = updates(cur) + 1
-            if compact and n >= COMPACT_AFTER:
+            if compact and n >= COMPACT_AFTER:   # as a fresh load ends: its writes merged into the levels
                 st.optimize()
                 n = 0
-            st.flush()
             del st
             (gen / MANIFEST).write_text(json.dumps(digests, sort_keys=True, indent=0), encoding="utf-8")
             _write_updates(gen, n)
