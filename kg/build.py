@@ -786,13 +786,20 @@ def _finish(summary: Summary, write_dumps) -> None:
     # of its own while this one writes the dumps (with two, they fought the dumps for the cores: at 10,000
     # articles the command took 85.6 s, with one 50.7 s); until they are kept, queries are evaluated as before
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kg-answers") as pool:
-        answering = pool.submit(answers_mod.fill, oxstore.current(out), 1)
+        updated = oxstore.current(out)
+        answering = pool.submit(answers_mod.fill, updated, 1)
         with journal.Transaction(out) as tx:
-            summary.record = write_dumps(tx, lambda: oxstore.current(out)) | {"generation": oxstore.current(out).name}
+            summary.record = write_dumps(tx, lambda: updated) | {"generation": updated.name}
+            summary.timings["dumps"] = time.perf_counter() - t
+            if oxstore.due(updated):   # the store compacted too, once its first pages are kept to go with it
+                summary.answers = answering.result()
+                n = oxstore.updates(updated)
+                compacted = oxstore.compact(out, tx)
+                summary.record["generation"] = compacted.name
+                summary.store += f", then compacted (after {n} updates in place)"
             tx.commit()
         write_record(summary)
         summary.dumps = "rewritten"
-        summary.timings["dumps"] = time.perf_counter() - t
         summary.answers = answering.result()
     summary.timings["answers"] = summary.answers.seconds
 

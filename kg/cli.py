@@ -137,6 +137,8 @@ def cmd_add(args) -> int:
         print("rejected: nothing was changed in the seeds or the dumps", file=sys.stderr)
         return 1
     print(f"added: {', '.join(applied.written)}; rebuilt {args.out}/")
+    if applied.store:
+        print(f"store: {applied.store}")
     if applied.answers is not None:
         print(f"answers: {applied.answers.line()}")
     return 0

@@ -158,6 +158,7 @@ class Applied:
     written: list[str]                # seed files written, relative to the seeds
     replaced: list[Replacement]
     answers: Filled | None = None   # the canned queries' first pages kept for the new store (kg.answers)
+    store: str = ""                 # what was done to the store: updated (N graphs), then compacted …
 
 
 def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bool = False,
@@ -203,7 +204,7 @@ def add(seeds: Path, display_root: str, paths: list[str], out: Path, replace: bo
             builder.finish_dumps(summary)   # queryable already: the dumps follow, in a commit of their own
         finally:
             journal.empty_trash(out, seeds)   # the old dumps and store generation, freed once all is in place
-        return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced, summary.answers)
+        return Applied(outcome, sorted(str(t.relative_to(seeds)) for t in new_content), replaced, summary.answers, summary.store)
 
 
 def _same(a: builder.Assessment, additions: list[Addition], staged: dict[Path, bytes], cache: cachemod.Cache,

@@ -178,8 +178,8 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
     ``generation()`` waits for the store to be done and gives its directory.  The switch is planned
     only after both are done, and a failure of either leaves no generation behind.
     An update in place that is the :data:`COMPACT_AFTER`-th since the last bulk load or compaction
-    compacts the copy too, if ``compact`` (``kg build``; ``kg add`` leaves it to the next build, to stay
-    queryable in seconds).  Returns what was done, for the summary.
+    compacts the copy too, if ``compact`` (``kg build``; ``kg add`` compacts after its dumps, to stay
+    queryable in seconds: :func:`compact`).  Returns what was done, for the summary.
     """
     cur = current(out)
     old = manifest(cur)
