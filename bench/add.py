@@ -96,6 +96,8 @@ def main() -> int:
         if summary.answers is not None:   # kg.answers: computed beside the dumps
             print(f"  of which the dumps' commit {summary.timings['dumps']:.2f} s; the answers "
                   f"{summary.answers.seconds:.2f} s ({summary.answers.line()})")
+        if "compact" in summary.timings:   # every 8th update in place (kg.oxstore.COMPACT_AFTER)
+            print(f"  then the store {summary.store.split(', then ')[-1]}: {summary.timings['compact']:.2f} s")
 
     build.finish_dumps = finish_dumps
     rc = cli.main(["add", "--quiet", "--seeds", args.seeds, "--out", args.out, *args.additions])
