@@ -592,16 +592,11 @@ def build(seeds: Path | load.Sources = SEEDS, out: Path = ROOT / "build", displa
                 a.clock.lap(stage)
             summary = _summary(a, out, record["shared"], "unchanged", "unchanged")
             keep_headers(summary)
-            summary.answers = answers_mod.fill(oxstore.current(out), jobs)   # any missing (deleted, a killed kg add)
+            current = oxstore.current(out)
+            summary.answers = answers_mod.fill(current, jobs)   # any missing (deleted, a killed kg add)
             a.clock.lap("answers")
-            if oxstore.due(oxstore.current(out)):   # kg adds that updated it in place since it was compacted
-                n = oxstore.updates(oxstore.current(out))
-                with journal.Transaction(out) as tx:
-                    gen = oxstore.compact(out, tx)
-                    tx.commit()
-                summary.store = f"compacted (after {n} updates in place)"
-                summary.record = dict(record, files=sorted(record["files"]), generation=gen.name)
-                write_record(summary)
+            if oxstore.due(current):   # kg adds that updated it in place since it was compacted
+                summary.store = _compact(summary, record, current)
                 a.clock.lap("store")
             return summary
     ctx, eg, meta, ordered, additions, prov, clock = (
@@ -796,15 +791,23 @@ def _finish(summary: Summary, write_dumps) -> None:
         summary.timings["dumps"] = time.perf_counter() - t
         summary.answers = answering.result()
     if oxstore.due(updated):   # then the store compacted, with the first pages just kept (oxstore.compact)
-        n, t = oxstore.updates(updated), time.perf_counter()
-        with journal.Transaction(out) as tx:
-            compacted = oxstore.compact(out, tx)
-            tx.commit()
-        summary.record["generation"] = compacted.name
-        write_record(summary)
-        summary.store += f", then compacted (after {n} updates in place)"
+        t = time.perf_counter()
+        summary.store += ", then " + _compact(summary, summary.record, updated)
         summary.timings["compact"] = time.perf_counter() - t
     summary.timings["answers"] = summary.answers.seconds
+
+
+def _compact(summary: Summary, record: dict, gen: Path) -> str:
+    """Switch to a compacted copy of the current generation ``gen`` (:func:`kg.oxstore.compact`) in a commit
+    of its own, and record it as the build's store (``record``: the build's record, whose files stay as
+    they are); what was done, for the summary."""
+    n = oxstore.updates(gen)
+    with journal.Transaction(summary.out) as tx:
+        compacted = oxstore.compact(summary.out, tx)
+        tx.commit()
+    summary.record = dict(record, files=sorted(record["files"]), generation=compacted.name)
+    write_record(summary)
+    return f"compacted (after {n} updates in place)"
 
 
 def _summary(a: Assessment, out: Path, shared: dict[str, int], store_state: str, dumps: str,

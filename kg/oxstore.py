@@ -192,6 +192,7 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
     key = json.dumps(digests, sort_keys=True)
     gen = new_generation(out, hashlib.sha256(key.encode()).hexdigest())
     incremental = bool(old) and len(changed) + len(removed) <= max(8, _REWRITE_SHARE * len(digests))
+    compacted = False
     try:
         if not incremental:
             with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kg-store") as pool:
@@ -223,7 +224,7 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
             n = updates(cur) + 1
             if compact and n >= COMPACT_AFTER:   # as a fresh load ends: its writes merged into the levels
                 st.optimize()
-                n = 0
+                n, compacted = 0, True
             del st
             (gen / MANIFEST).write_text(json.dumps(digests, sort_keys=True, indent=0), encoding="utf-8")
             _write_updates(gen, n)
@@ -235,7 +236,7 @@ def update(out: Path, digests: dict[str, str], nq_of: Callable[[str], bytes],
     tx.link(path(out), gen.name, [cur.name] if cur is not None else [], _PREFIX)
     if not incremental:
         return "rewritten"
-    return f"updated ({len(changed) + len(removed)} graphs)" + (", compacted" if updates(gen) == 0 else "")
+    return f"updated ({len(changed) + len(removed)} graphs)" + (", compacted" if compacted else "")
 
 
 _BATCH = 64 << 20   # bytes of N-Quads a bulk load is given at a time
