@@ -26,7 +26,8 @@ from . import iris, limits, source
 from .errors import InputError, KgError, Pos, UsageError
 
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
-PAGES, REFERENCE = "pages", "reference"   # subdirectories of QUERIES: key queries, plain texts
+PAGES, REFERENCE, NARROW = "pages", "reference", "narrow"   # subdirectories of QUERIES: key queries, plain texts,
+                                                              # texts for selective values (kg.query.evaluate)
 PARAM_RE = re.compile(r"[?$]_([A-Za-z][A-Za-z0-9_]*)")
 ENTITY_PARAMS = {"actor", "entity", "speaker", "addressee", "place", "issue", "occasion"}
 IDENTIFIER = "http://purl.org/dc/terms/identifier"
@@ -54,6 +55,9 @@ class CannedQuery:
     keys: str = ""     # queries/pages/<slug>.rq: the key of each row, in the query's order (kg.query.evaluate)
     rows: str = ""     # the text a page's rows are taken from: queries/reference/<slug>.rq, or the query's
     order_here: bool = False   # `#+ order: here` in the key query: its keys are sorted by kg (ordered_keys)
+    narrow: str = ""   # queries/narrow/<slug>.rq: the query written to start from its parameters, for selective values
+    count: str = ""    # queries/narrow/<slug>.count.rq: how many things those values select (one ?n)
+    at_most: int = 0   # `#+ at-most: N` in the narrow text: it answers when the count is at most N
 
 
 def parse_header(path: Path, text: str) -> dict:
@@ -129,10 +133,39 @@ def load_query(path: Path) -> CannedQuery:
     description = header.get("description")
     params = sorted(set(PARAM_RE.findall(_strip_comments(text))))
     keys, rows, order_here = _page_texts(path, text)
+    narrow, count, at_most = _narrow_texts(path, params)
     return CannedQuery(path.stem, path, text, summary.value.strip(), description.value.strip() if description else "",
                        _tags(header.get("tags")), _defaults(header.get("defaults")), params,
                        header["expects"].value.strip() if isinstance(header.get("expects"), source.YStr) else "",
-                       keys, rows, order_here)
+                       keys, rows, order_here, narrow, count, at_most)
+
+
+def _narrow_texts(path: Path, params: list[str]) -> tuple[str, str, int]:
+    """A parameterised query's text for selective values (``narrow/<slug>.rq`` beside it, whose header says
+    ``#+ at-most: N``), and the count query that decides (``narrow/<slug>.count.rq``, selecting ``?n``);
+    empty without a narrow text."""
+    narrow_path = path.parent / NARROW / path.name
+    if not narrow_path.is_file():
+        return "", "", 0
+    narrow = source.read_text(narrow_path, str(narrow_path), limits.QUERY_BYTES)
+    at_most = _header(narrow_path, narrow).get("at-most")
+    if not isinstance(at_most, source.YStr) or not re.fullmatch(r"[0-9]+", at_most.value.strip()):
+        raise InputError(getattr(at_most, "pos", Pos(str(narrow_path), 1, 1)),
+                         "a narrow text says up to which count it answers", "add `#+ at-most: N` (a number)")
+    count_path = narrow_path.with_suffix(".count.rq")
+    if not count_path.is_file():
+        raise InputError(Pos(str(narrow_path), 1, 1), f"a narrow text needs its count query {count_path}",
+                         f"add {count_path}: `SELECT (COUNT(*) AS ?n) WHERE {{ … }}` over what the parameters select")
+    count = source.read_text(count_path, str(count_path), limits.QUERY_BYTES)
+    if key_variables(count) or not re.search(r"\bAS\s+[?$]n\b", _strip_comments(count)):
+        raise InputError(Pos(str(count_path), 1, 1), "a count query selects one number, ?n",
+                         "write `SELECT (COUNT(*) AS ?n) WHERE { … }`")
+    for text, where in ((narrow, narrow_path), (count, count_path)):
+        extra = sorted(set(PARAM_RE.findall(_strip_comments(text))) - set(params))
+        if extra:
+            raise InputError(Pos(str(where), 1, 1), f"?_{extra[0]} is not a parameter of {path.name}",
+                             f"use only its parameters ({', '.join('?_' + p for p in params) or 'none'})")
+    return narrow, count, int(at_most.value)
 
 
 def _page_texts(path: Path, text: str) -> tuple[str, str, bool]:
@@ -172,10 +205,14 @@ def _strip_comments(text: str) -> str:
 
 
 def vet(cq: CannedQuery, allow_service: bool = False) -> None:
-    """Vet each text a canned query runs (``kg.guard.vet``): its own, its key query and the text its
-    pages' rows come from, each named by its file."""
+    """Vet each text a canned query runs (``kg.guard.vet``): its own, its narrow text and count query, its
+    key query and the text its pages' rows come from, each named by its file."""
     from . import guard
     guard.vet(cq.text, str(cq.path), allow_service=allow_service)
+    if cq.narrow:
+        narrow = cq.path.parent / NARROW / cq.path.name
+        guard.vet(cq.narrow, str(narrow), allow_service=allow_service)
+        guard.vet(cq.count, str(narrow.with_suffix(".count.rq")), allow_service=allow_service)
     if cq.keys:
         guard.vet(cq.keys, str(cq.path.parent / PAGES / cq.path.name), allow_service=allow_service)
         if cq.rows != cq.text:
@@ -382,7 +419,7 @@ def page(query: str, limit: int | None, offset: int = 0) -> str:
 # ---------------------------------------------------------------- a page of a listing, without the whole
 
 PATHS: dict[str, int] = {"paged": 0, "whole": 0, "unsure": 0,   # how evaluate() answered (for tests, benchmarks)
-                         "ordered here": 0, "kept": 0}
+                         "ordered here": 0, "kept": 0, "narrow": 0}
 PAGED_ROWS = 20_000   # a page this deep (offset + limit) is taken from the whole answer instead
 PAGED_CHUNK = 500     # keys restricted at once: Oxigraph 0.5 slows down ten-fold per key above about 1,000
 
@@ -414,13 +451,23 @@ def evaluate(store: ox.Store, cq: CannedQuery, bindings: dict, limit: int | None
     key query selects every row's key (its patterns are among the listing's required ones) in the listing's
     order (its ORDER BY, which ends with the key); otherwise (a key with no row or with two, e.g. a claim a
     curator gave two dates) the page is taken from the whole answer.  ``tests/test_queries_scale.py`` holds
-    every page to the whole answer's rows at its places."""
+    every page to the whole answer's rows at its places.
+
+    A query with a narrow text (``queries/narrow/<slug>.rq``) is answered by it, whole and then paged, when its
+    count query says the parameters' values select at most ``#+ at-most`` things (:func:`selective`).
+    Oxigraph 0.5 plans a query from its text alone, with no statistics, so one text has one plan for every
+    value: the texts above are written for values that select a large part of the store, and the narrow
+    one starts from the parameter, which is far faster for a value that selects little and far slower for
+    one that selects much.  ``tests/test_queries_scale.py`` holds it to the query's answer for every value."""
     if generation is not None:
         from . import answers
         kept = answers.lookup(generation, cq, bindings, limit, offset)
         if kept is not None:
             PATHS["kept"] += 1
             return kept
+    if cq.narrow and all(p in bindings for p in cq.params) and selective(store, cq, bindings):
+        PATHS["narrow"] += 1
+        return run(store, page(cq.narrow, limit, offset), bindings)
     if cq.keys and limit is not None and limit >= 0 and offset >= 0 and 0 < offset + limit <= PAGED_ROWS:
         rows = _paged(store, cq, bindings, offset + limit)
         if rows is not None:
@@ -429,6 +476,14 @@ def evaluate(store: ox.Store, cq: CannedQuery, bindings: dict, limit: int | None
         PATHS["unsure"] += 1
     PATHS["whole"] += 1
     return run(store, page(cq.text, limit, offset), bindings)
+
+
+def selective(store: ox.Store, cq: CannedQuery, bindings: dict) -> bool:
+    """Whether the narrow text answers for these values: its count query's ``?n`` is at most ``cq.at_most``."""
+    for sol in run(store, cq.count, bindings):
+        n = sol["n"]
+        return isinstance(n, ox.Literal) and n.value.isdigit() and int(n.value) <= cq.at_most
+    return False
 
 
 def _paged(store: ox.Store, cq: CannedQuery, bindings: dict, n: int) -> Rows | None:

@@ -172,6 +172,23 @@ def test_answer_equals_the_expected_file(store, slug, params):
         "regenerate with `python tests/test_queries.py --regenerate` and read the diff")
 
 
+@pytest.mark.parametrize("slug", sorted(p.stem for p in (QUERIES / q.NARROW).glob("*.rq") if "." not in p.stem))
+def test_a_narrow_text_answers_as_the_query_on_the_seeds(store, slug):
+    """queries/narrow/ (kg.query.evaluate's text for selective values) gives the query's bytes for every
+    value of its parameter in the seeds, and so the expected file for the default."""
+    cq = q.load_query(QUERIES / f"{slug}.rq")
+    (param,) = cq.params
+    kind = {"issue": "http://www.w3.org/2004/02/skos/core#Concept"}[param]
+    issues = [r["x"].value.rsplit("/", 1)[1]
+              for r in store.query(f"SELECT DISTINCT ?x WHERE {{ ?x a <{kind}> }}", use_default_graph_as_union=True)]
+    assert cq.defaults[param] in issues and len(issues) > 1
+    for value in issues:
+        b = q.bind_params(cq, store, {param: value})
+        assert q.render(q.run(store, cq.narrow, b), q.Format.CSV) == q.render(q.run(store, cq.text, b), q.Format.CSV), value
+    assert parse_csv(q.render(q.run(store, cq.narrow, q.bind_params(cq, store, {})), q.Format.CSV)) \
+        == parse_csv(run_csv(store, slug, {}))
+
+
 @pytest.mark.parametrize("slug,params", all_cases(), ids=[case_id(s, p) for s, p in all_cases()])
 def test_every_row_names_its_evidence(store, slug, params):
     """A quote that is the article's own words, the article id, and a claim (or article) IRI last."""

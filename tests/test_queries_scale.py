@@ -166,6 +166,7 @@ def test_a_page_from_its_keys_is_the_whole_answers_rows_at_its_places(built, slu
     them at a time), and gives exactly the rows of the whole answer at those places, for pages at the start,
     the middle and the end; with `#+ order: here`, from keys sorted by kg.query.ordered_keys."""
     monkeypatch.setattr(q, "PAGED_CHUNK", chunk)
+    monkeypatch.setattr(q, "selective", lambda *a: False)   # this corpus's values are all narrow: the pages are tested here
     _, store = built
     cq = q.load_query(q.QUERIES / f"{slug}.rq")
     for s, given in cases(store):
@@ -182,6 +183,89 @@ def test_a_page_from_its_keys_is_the_whole_answers_rows_at_its_places(built, slu
             took = {k for k in q.PATHS if q.PATHS[k] != before[k]}
             paged = {"paged", "ordered here"} if cq.order_here else {"paged"}   # keys sorted by kg, not by the store
             assert took == (paged if offset + limit <= q.PAGED_ROWS else {"whole"}), (given, limit, offset, took)
+
+
+NARROW = sorted(p.stem for p in (q.QUERIES / q.NARROW).glob("*.rq") if not p.stem.endswith(".count"))
+
+
+def test_a_narrow_text_has_its_count_query_and_nothing_else_is_there():
+    assert NARROW, "urged-but-did-not-raise has a narrow text"
+    files = {p.name for p in (q.QUERIES / q.NARROW).iterdir()}
+    assert files == {f"{s}{ext}" for s in NARROW for ext in (".rq", ".count.rq")}
+    for slug in NARROW:
+        cq = q.catalogue()[slug]
+        assert cq.narrow and cq.count and cq.at_most > 0 and cq.params
+
+
+def values(store: ox.Store, param: str) -> list[str]:
+    """Every registry entry of a parameter's kind in the store (an issue: every concept)."""
+    kind = {"issue": "http://www.w3.org/2004/02/skos/core#Concept"}[param]
+    return sorted(entity(r["x"].value) for r in store.query(f"SELECT DISTINCT ?x WHERE {{ ?x a <{kind}> }}",
+                                                            use_default_graph_as_union=True))
+
+
+@pytest.mark.parametrize("slug", NARROW)
+def test_a_narrow_text_answers_exactly_as_the_query_for_every_value(built, slug):
+    """The narrow text gives the query's bytes, in its order, for every value of its parameter in the corpus
+    (the busiest, human-rights, included), so choosing it by its count can only change the time taken."""
+    _, store = built
+    cq = q.catalogue()[slug]
+    (param,) = cq.params
+    answered = 0
+    for value in values(store, param):
+        b = q.bind_params(cq, store, {param: value})
+        mine = q.render(q.run(store, cq.narrow, b), q.Format.CSV)
+        assert mine == q.render(q.run(store, cq.text, b), q.Format.CSV), value
+        answered += mine.count("\r\n") > 1
+    assert answered >= 3, "the comparison means something: several values have rows"
+
+
+@pytest.mark.parametrize("slug", NARROW)
+def test_the_count_decides_whether_the_narrow_text_answers(built, slug, monkeypatch):
+    """At or under `#+ at-most` the page comes from the narrow text; over it, from the key query (or the whole
+    answer); the rows are the same either way."""
+    _, store = built
+    cq = q.catalogue()[slug]
+    (param,) = cq.params
+    counted = {}
+    for value in values(store, param):
+        b = q.bind_params(cq, store, {param: value})
+        (sol,) = q.run(store, cq.count, b)
+        counted[value] = int(sol["n"].value)
+    value = max(counted, key=lambda v: (counted[v], v))
+    b = q.bind_params(cq, store, {param: value})
+    assert counted[value] > 0
+    for at_most, path in [(counted[value], "narrow"), (counted[value] - 1, "paged" if cq.keys else "whole")]:
+        monkeypatch.setattr(cq, "at_most", at_most)
+        before = dict(q.PATHS)
+        page = q.render(q.evaluate(store, cq, b, 7, 2), q.Format.CSV)
+        assert q.PATHS[path] == before[path] + 1 and q.PATHS["narrow"] == before["narrow"] + (path == "narrow")
+        assert page == q.render(q.run(store, q.page(cq.text, 7, 2), b), q.Format.CSV)
+
+
+def test_a_narrow_text_says_up_to_which_count_and_has_its_count_query(tmp_path):
+    (tmp_path / q.NARROW).mkdir()
+    (tmp_path / "x.rq").write_text("#+ summary: x\nSELECT ?a WHERE { ?a ?b ?_c }\n")
+    narrow = tmp_path / q.NARROW / "x.rq"
+    narrow.write_text("SELECT ?a WHERE { ?a ?b ?_c }\n")
+    with pytest.raises(InputError) as e:
+        q.load_query(tmp_path / "x.rq")
+    assert "at-most" in e.value.fix and e.value.pos.path == str(narrow)
+    narrow.write_text("#+ at-most: 10\nSELECT ?a WHERE { ?a ?b ?_c }\n")
+    with pytest.raises(InputError) as e:
+        q.load_query(tmp_path / "x.rq")
+    assert "x.count.rq" in e.value.problem
+    count = tmp_path / q.NARROW / "x.count.rq"
+    count.write_text("SELECT ?n WHERE { ?a ?b ?_c }\n")
+    with pytest.raises(InputError) as e:
+        q.load_query(tmp_path / "x.rq")
+    assert "?n" in e.value.problem and e.value.pos.path == str(count)
+    count.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?_d }\n")
+    with pytest.raises(InputError) as e:
+        q.load_query(tmp_path / "x.rq")
+    assert "?_d" in e.value.problem
+    count.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?_c }\n")
+    assert q.load_query(tmp_path / "x.rq").at_most == 10
 
 
 def test_a_page_whose_keys_do_not_give_one_row_each_comes_from_the_whole_answer(built):
