@@ -178,7 +178,8 @@ def test_a_narrow_text_answers_as_the_query_on_the_seeds(store, slug):
     value of its parameter in the seeds, and so the expected file for the default."""
     cq = q.load_query(QUERIES / f"{slug}.rq")
     (param,) = cq.params
-    kind = {"issue": "http://www.w3.org/2004/02/skos/core#Concept"}[param]
+    kind = {"issue": "http://www.w3.org/2004/02/skos/core#Concept",
+            "place": "https://hrkg.example.org/ontology/Place"}[param]
     issues = [r["x"].value.rsplit("/", 1)[1]
               for r in store.query(f"SELECT DISTINCT ?x WHERE {{ ?x a <{kind}> }}", use_default_graph_as_union=True)]
     assert cq.defaults[param] in issues and len(issues) > 1

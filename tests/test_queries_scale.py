@@ -189,7 +189,7 @@ NARROW = sorted(p.stem for p in (q.QUERIES / q.NARROW).glob("*.rq") if not p.ste
 
 
 def test_a_narrow_text_has_its_count_query_and_nothing_else_is_there():
-    assert NARROW, "urged-but-did-not-raise has a narrow text"
+    assert {"urged-but-did-not-raise", "abuse-reports-by-place"} <= set(NARROW)
     files = {p.name for p in (q.QUERIES / q.NARROW).iterdir()}
     assert files == {f"{s}{ext}" for s in NARROW for ext in (".rq", ".count.rq")}
     for slug in NARROW:
@@ -198,8 +198,9 @@ def test_a_narrow_text_has_its_count_query_and_nothing_else_is_there():
 
 
 def values(store: ox.Store, param: str) -> list[str]:
-    """Every registry entry of a parameter's kind in the store (an issue: every concept)."""
-    kind = {"issue": "http://www.w3.org/2004/02/skos/core#Concept"}[param]
+    """Every registry entry of a parameter's kind in the store (an issue: every concept; a place: every place)."""
+    kind = {"issue": "http://www.w3.org/2004/02/skos/core#Concept",
+            "place": "https://hrkg.example.org/ontology/Place"}[param]
     return sorted(entity(r["x"].value) for r in store.query(f"SELECT DISTINCT ?x WHERE {{ ?x a <{kind}> }}",
                                                             use_default_graph_as_union=True))
 
