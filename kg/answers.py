@@ -60,7 +60,8 @@ def _code() -> str:
 def key(cq: q.CannedQuery, bindings: dict) -> str:
     """The name of ``cq``'s kept first page for these bindings (in any generation)."""
     job = {"format": _FORMAT, "code": _code(), "oxigraph": ox.__version__, "page": PAGE,
-           "text": cq.text, "keys": cq.keys, "rows": cq.rows, "order_here": cq.order_here,
+           "text": cq.text, "keys": cq.keys, "rows": cq.rows, "order_here": cq.order_here, "lead": cq.lead,
+           "narrow": cq.narrow, "count": cq.count, "at_most": cq.at_most,
            "bindings": {name: str(term) for name, term in sorted(bindings.items())}}
     return hashlib.sha256(json.dumps(job, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 

@@ -55,6 +55,7 @@ class CannedQuery:
     keys: str = ""     # queries/pages/<slug>.rq: the key of each row, in the query's order (kg.query.evaluate)
     rows: str = ""     # the text a page's rows are taken from: queries/reference/<slug>.rq, or the query's
     order_here: bool = False   # `#+ order: here` in the key query: its keys are sorted by kg (ordered_keys)
+    lead: str = ""     # queries/pages/<slug>.lead.rq: the values the keys are read for, a few at a time (lead_keys)
     narrow: str = ""   # queries/narrow/<slug>.rq: the query written to start from its parameters, for selective values
     count: str = ""    # queries/narrow/<slug>.count.rq: how many things those values select (one ?n)
     at_most: int = 0   # `#+ at-most: N` in the narrow text: it answers when the count is at most N
@@ -133,11 +134,30 @@ def load_query(path: Path) -> CannedQuery:
     description = header.get("description")
     params = sorted(set(PARAM_RE.findall(_strip_comments(text))))
     keys, rows, order_here = _page_texts(path, text)
+    lead = _lead_text(path, keys)
     narrow, count, at_most = _narrow_texts(path, params)
     return CannedQuery(path.stem, path, text, summary.value.strip(), description.value.strip() if description else "",
                        _tags(header.get("tags")), _defaults(header.get("defaults")), params,
                        header["expects"].value.strip() if isinstance(header.get("expects"), source.YStr) else "",
-                       keys, rows, order_here, narrow, count, at_most)
+                       keys, rows, order_here, lead, narrow, count, at_most)
+
+
+def _lead_text(path: Path, keys: str) -> str:
+    """A key query's lead query (``pages/<slug>.lead.rq``), checked to fit it (:func:`lead_keys`); empty
+    without one."""
+    lead_path = path.parent / PAGES / (path.stem + ".lead.rq")
+    if not lead_path.is_file():
+        return ""
+    lead = source.read_text(lead_path, str(lead_path), limits.QUERY_BYTES)
+    if not keys:
+        raise InputError(Pos(str(lead_path), 1, 1), f"a lead query goes with a key query, {path.parent / PAGES / path.name}",
+                         f"add the key query or remove {lead_path}")
+    problem = _lead_misfit(lead, keys)
+    if problem:
+        raise InputError(Pos(str(lead_path), 1, 1), f"the lead query does not fit its key query: {problem}",
+                         "select one of the key's variables, ?v, and end the key query's first ORDER BY conditions "
+                         "with it: `SELECT ?v WHERE { … } ORDER BY <the key query's first conditions> ?v`")
+    return lead
 
 
 def _narrow_texts(path: Path, params: list[str]) -> tuple[str, str, int]:
@@ -206,13 +226,15 @@ def _strip_comments(text: str) -> str:
 
 def vet(cq: CannedQuery, allow_service: bool = False) -> None:
     """Vet each text a canned query runs (``kg.guard.vet``): its own, its narrow text and count query, its
-    key query and the text its pages' rows come from, each named by its file."""
+    lead query, key query and the text its pages' rows come from, each named by its file."""
     from . import guard
     guard.vet(cq.text, str(cq.path), allow_service=allow_service)
     if cq.narrow:
         narrow = cq.path.parent / NARROW / cq.path.name
         guard.vet(cq.narrow, str(narrow), allow_service=allow_service)
         guard.vet(cq.count, str(narrow.with_suffix(".count.rq")), allow_service=allow_service)
+    if cq.lead:
+        guard.vet(cq.lead, str(cq.path.parent / PAGES / (cq.path.stem + ".lead.rq")), allow_service=allow_service)
     if cq.keys:
         guard.vet(cq.keys, str(cq.path.parent / PAGES / cq.path.name), allow_service=allow_service)
         if cq.rows != cq.text:
@@ -419,7 +441,7 @@ def page(query: str, limit: int | None, offset: int = 0) -> str:
 # ---------------------------------------------------------------- a page of a listing, without the whole
 
 PATHS: dict[str, int] = {"paged": 0, "whole": 0, "unsure": 0,   # how evaluate() answered (for tests, benchmarks)
-                         "ordered here": 0, "kept": 0, "narrow": 0}
+                         "ordered here": 0, "kept": 0, "narrow": 0, "lead": 0}
 PAGED_ROWS = 20_000   # a page this deep (offset + limit) is taken from the whole answer instead
 PAGED_CHUNK = 500     # keys restricted at once: Oxigraph 0.5 slows down ten-fold per key above about 1,000
 
@@ -488,8 +510,12 @@ def selective(store: ox.Store, cq: CannedQuery, bindings: dict) -> bool:
 
 def _paged(store: ox.Store, cq: CannedQuery, bindings: dict, n: int) -> Rows | None:
     names = key_variables(cq.keys)
-    keys = ordered_keys(store, cq.keys, bindings, n) if cq.order_here else None
-    if keys is not None:
+    if cq.lead:
+        keys = lead_keys(store, cq.lead, cq.keys, bindings, n)
+        if keys is None:
+            return None
+        PATHS["lead"] += 1
+    elif (keys := ordered_keys(store, cq.keys, bindings, n) if cq.order_here else None) is not None:
         PATHS["ordered here"] += 1
     else:
         found = run(store, page(cq.keys, n), bindings)
@@ -613,6 +639,40 @@ def _sort_values(terms: list, by_str: bool) -> list | None:
     return [(0,) if t is None else (1, t.value) for t in terms]
 
 
+def _order(text: str) -> tuple[int, list[tuple[str, bool, bool]]] | None:
+    """Where a query's outermost ``ORDER BY`` starts and its conditions, if kg can sort its solutions
+    (:func:`_ranked`): conditions on variables only, no ``DISTINCT`` or ``REDUCED``, nothing after them."""
+    from .turtle import mask
+    masked = mask(text)
+    at = masked.rfind("ORDER BY")
+    head = re.search(r"\bSELECT\b(.*?)(\bWHERE\b|\{)", masked, re.I | re.S)
+    if at < 0 or not head or re.search(r"\b(DISTINCT|REDUCED)\b", head.group(1), re.I) or "}" in masked[at:]:
+        return None
+    order = _order_by(masked[at + len("ORDER BY"):])
+    return (at, order) if order else None
+
+
+def _ranked(store: ox.Store, text: str, bindings: dict) -> list[tuple[tuple, tuple]] | None:
+    """Every solution of ``text`` as (its ORDER BY values, its selected variables), sorted here as Oxigraph's
+    ORDER BY would, or None where that is not sure (:func:`_sort_values`)."""
+    found = _order(text)
+    names = key_variables(text)
+    if found is None or not names:
+        return None
+    at, order = found
+    body, _ = project(text[:at], [v for v, _, _ in order])
+    columns = [v for v, _, _ in order]
+    solutions = [(tuple(sol[v] for v in columns), tuple(sol[v] for v in names)) for sol in run(store, body, bindings)]
+    sort_columns = []
+    for i, (_, desc, by_str) in enumerate(order):
+        values = _sort_values([s[0][i] for s in solutions], by_str)
+        if values is None:
+            return None
+        sort_columns.append([_Desc(v) for v in values] if desc else values)
+    ranked = sorted(range(len(solutions)), key=lambda j: tuple(col[j] for col in sort_columns))
+    return [solutions[j] for j in ranked]
+
+
 def ordered_keys(store: ox.Store, keys_query: str, bindings: dict, n: int) -> list[tuple] | None:
     """The first ``n`` keys of a key query, ordered here rather than by Oxigraph, or None where that is not sure
     to give its order (then the store orders them).  Oxigraph 0.5 decodes both terms from RocksDB at every
@@ -620,28 +680,67 @@ def ordered_keys(store: ox.Store, keys_query: str, bindings: dict, n: int) -> li
     articles); the same solutions unordered, with the sort values projected, cost a fraction of that to read
     and a Python sort of plain strings, IRIs or numbers gives SPARQL's order (codepoints; unbound first;
     numbers by value).  The ORDER BY must end with the key (as every key query's does), so the order is total."""
-    from .turtle import mask
-    masked = mask(keys_query)
-    at = masked.rfind("ORDER BY")
-    head = re.search(r"\bSELECT\b(.*?)(\bWHERE\b|\{)", masked, re.I | re.S)
-    if at < 0 or not head or re.search(r"\b(DISTINCT|REDUCED)\b", head.group(1), re.I) or "}" in masked[at:]:
+    ranked = _ranked(store, keys_query, bindings)
+    return None if ranked is None else [key for _, key in ranked[:n]]
+
+
+LEAD_FIRST = 8   # lead values whose keys are read in the first round (twice as many in each next one)
+
+
+def _lead_misfit(lead: str, keys: str) -> str:
+    """What keeps ``lead`` from being ``keys``' lead query (:func:`lead_keys`), or "" if nothing does."""
+    names, lead_names = key_variables(keys), key_variables(lead)
+    lead_order, key_order = _order(lead), _order(keys)
+    if len(lead_names) != 1 or lead_names[0] not in names:
+        return "it must select one variable of the key"
+    if lead_order is None or key_order is None:
+        return "both must end with an ORDER BY of variables (no DISTINCT)"
+    conditions = lead_order[1]
+    if conditions[-1] != (lead_names[0], False, False) or key_order[1][:len(conditions) - 1] != conditions[:-1]:
+        return f"its ORDER BY must be the key query's first conditions, then ?{lead_names[0]}"
+    return ""
+
+
+def lead_chunks(prefixes: list[tuple], first: int = LEAD_FIRST):
+    """Ranges ``(i, j)`` of ``prefixes`` (sorted), ``first`` long, then twice as long each time, each made
+    longer rather than end between two equal values."""
+    i, size = 0, max(first, 1)
+    while i < len(prefixes):
+        j = min(i + size, len(prefixes))
+        while j < len(prefixes) and prefixes[j] == prefixes[j - 1]:
+            j += 1
+        yield i, j
+        i, size = j, size * 2
+
+
+def lead_keys(store: ox.Store, lead: str, keys_query: str, bindings: dict, n: int) -> list[tuple] | None:
+    """The first ``n`` keys of a key query, read a few lead values at a time: for a listing ordered first by
+    something of one of its key's variables (``urged-but-did-not-raise``: the actor's label), its lead query
+    lists that variable's values (the urged actors) in that order, and the key query is evaluated with the
+    variable restricted (:func:`restrict`) to the first few values, then to the next ones, until ``n`` keys
+    are found.  Every key of a later value sorts after them: the key query's ORDER BY starts with the lead
+    query's conditions before the variable, and rounds never end between two values that tie on them.  So the
+    keys found, each round sorted here, are the first ones, without listing every key (40,000 for the broadest
+    issue at 10,000 articles).  None where kg cannot sort them, or a value comes twice in the lead query (an
+    actor with two labels), which this cannot order."""
+    leads = _ranked(store, lead, bindings)
+    if leads is None:
         return None
-    order = _order_by(masked[at + len("ORDER BY"):])
-    names = key_variables(keys_query)
-    if order is None or not names:
+    values = [key[0] for _, key in leads]
+    if len(set(values)) != len(values) or any(v is None for v in values):
         return None
-    text, _ = project(keys_query[:at], [v for v, _, _ in order])
-    found = run(store, text, bindings)
-    columns = [v for v, _, _ in order]
-    solutions = [tuple(sol[v] for v in columns) + tuple(sol[v] for v in names) for sol in found]
-    sort_columns = []
-    for i, (_, desc, by_str) in enumerate(order):
-        values = _sort_values([s[i] for s in solutions], by_str)
-        if values is None:
+    var = key_variables(lead)[0]
+    width = len(_order(lead)[1]) - 1
+    prefixes = [sort[:width] for sort, _ in leads]
+    found: list[tuple] = []
+    for i, j in lead_chunks(prefixes):
+        ranked = _ranked(store, restrict(keys_query, [var], [(v,) for v in values[i:j]]), bindings)
+        if ranked is None:
             return None
-        sort_columns.append([_Desc(v) for v in values] if desc else values)
-    ranked = sorted(range(len(solutions)), key=lambda j: tuple(col[j] for col in sort_columns))
-    return [solutions[j][len(columns):] for j in ranked[:n]]
+        found += [key for _, key in ranked]
+        if len(found) >= n:
+            break
+    return found[:n]
 
 
 def key_variables(text: str) -> list[str]:

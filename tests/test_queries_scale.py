@@ -143,7 +143,7 @@ def test_paging_refuses_a_query_with_its_own_limit():
         q.page("SELECT * WHERE { ?s ?p ?o }", -1)
 
 
-PAGED = sorted(p.stem for p in (q.QUERIES / q.PAGES).glob("*.rq"))
+PAGED = sorted(p.stem for p in (q.QUERIES / q.PAGES).glob("*.rq") if "." not in p.stem)   # not the lead queries
 
 
 def test_the_paged_listings_are_the_long_ones():
@@ -164,8 +164,10 @@ def test_the_paged_listings_are_the_long_ones():
 def test_a_page_from_its_keys_is_the_whole_answers_rows_at_its_places(built, slug, chunk, monkeypatch):
     """kg.query.evaluate takes a listing's page from its key query and the rows of those keys (a chunk of
     them at a time), and gives exactly the rows of the whole answer at those places, for pages at the start,
-    the middle and the end; with `#+ order: here`, from keys sorted by kg.query.ordered_keys."""
+    the middle and the end; with `#+ order: here`, from keys sorted by kg.query.ordered_keys; with a lead
+    query, from the keys of a few lead values at a time (one in the first round with the small chunk)."""
     monkeypatch.setattr(q, "PAGED_CHUNK", chunk)
+    monkeypatch.setattr(q, "LEAD_FIRST", 1 if chunk == 7 else q.LEAD_FIRST)
     monkeypatch.setattr(q, "selective", lambda *a: False)   # this corpus's values are all narrow: the pages are tested here
     _, store = built
     cq = q.load_query(q.QUERIES / f"{slug}.rq")
@@ -181,8 +183,58 @@ def test_a_page_from_its_keys_is_the_whole_answers_rows_at_its_places(built, slu
             page = q.render(q.evaluate(store, cq, bindings, limit, offset), q.Format.CSV)
             assert page.split("\r\n") == [full[0], *full[1:-1][offset:offset + limit], ""], (given, limit, offset)
             took = {k for k in q.PATHS if q.PATHS[k] != before[k]}
-            paged = {"paged", "ordered here"} if cq.order_here else {"paged"}   # keys sorted by kg, not by the store
+            # keys sorted by kg, not by the store; or read for a few lead values at a time
+            paged = {"paged", "lead"} if cq.lead else {"paged", "ordered here"} if cq.order_here else {"paged"}
             assert took == (paged if offset + limit <= q.PAGED_ROWS else {"whole"}), (given, limit, offset, took)
+
+
+def test_lead_rounds_grow_and_never_end_between_equal_values():
+    assert list(q.lead_chunks(list("abcdefghij"), 2)) == [(0, 2), (2, 6), (6, 10)]
+    assert list(q.lead_chunks(list("aabbbbcdde"), 1)) == [(0, 2), (2, 6), (6, 10)]
+    assert list(q.lead_chunks(list("aaaa"), 1)) == [(0, 4)]
+    assert list(q.lead_chunks([], 8)) == []
+
+
+def test_a_lead_query_must_fit_its_key_query(tmp_path):
+    (tmp_path / q.PAGES).mkdir()
+    (tmp_path / q.REFERENCE).mkdir()
+    body = "WHERE { ?s <https://e.org/p> ?o ; <https://e.org/l> ?l }"
+    (tmp_path / "x.rq").write_text(f"#+ summary: x\nSELECT ?s ?o {body} ORDER BY ?l ?o ?s\n")
+    (tmp_path / q.REFERENCE / "x.rq").write_text(f"SELECT ?s ?o {body} ORDER BY ?l ?o ?s\n")
+    lead = tmp_path / q.PAGES / "x.lead.rq"
+    lead.write_text(f"SELECT ?s {body} ORDER BY ?l ?s\n")
+    with pytest.raises(InputError) as e:   # no key query
+        q.load_query(tmp_path / "x.rq")
+    assert "key query" in e.value.problem and e.value.pos.path == str(lead)
+    (tmp_path / q.PAGES / "x.rq").write_text(f"#+ order: here\nSELECT ?s ?o {body} ORDER BY ?l ?o ?s\n")
+    assert q.load_query(tmp_path / "x.rq").lead == lead.read_text()
+    for wrong in (f"SELECT ?s ?o {body} ORDER BY ?l ?s", f"SELECT ?l {body} ORDER BY ?l",
+                  f"SELECT ?s {body} ORDER BY ?o ?s", f"SELECT ?s {body} ORDER BY ?l DESC(?s)",
+                  f"SELECT ?s {body}", f"SELECT DISTINCT ?s {body} ORDER BY ?l ?s"):
+        lead.write_text(wrong + "\n")
+        with pytest.raises(InputError) as e:
+            q.load_query(tmp_path / "x.rq")
+        assert "does not fit" in e.value.problem and e.value.pos.path == str(lead), wrong
+
+
+def test_a_lead_value_that_comes_twice_leaves_the_page_to_the_whole_answer(built, monkeypatch):
+    """An urged actor with a second label is two rows of the lead query, which lead_keys cannot order: the
+    page comes from the whole answer, still exactly its rows."""
+    out, _ = built
+    monkeypatch.setattr(q, "selective", lambda *a: False)
+    store = q.open_store(out / "kg.nq")
+    cq = q.load_query(q.QUERIES / "urged-but-did-not-raise.rq")
+    (param,) = cq.params
+    value = max(values(store, param), key=lambda v: (len(list(q.run(store, cq.lead, q.bind_params(cq, store, {param: v})))), v))
+    b = q.bind_params(cq, store, {param: value})
+    first = next(iter(q.run(store, cq.lead, b)))["actorNode"]
+    store.add(ox.Quad(first, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("Zz", language="en"),
+                      ox.NamedNode(iris.base() + "graph/curation/test")))
+    full = q.render(q.run(store, cq.text, b), q.Format.CSV).split("\r\n")
+    before = dict(q.PATHS)
+    page = q.render(q.evaluate(store, cq, b, 5, 1), q.Format.CSV)
+    assert page.split("\r\n") == [full[0], *full[1:-1][1:6], ""]
+    assert q.PATHS["lead"] == before["lead"] and q.PATHS["whole"] == before["whole"] + 1
 
 
 NARROW = sorted(p.stem for p in (q.QUERIES / q.NARROW).glob("*.rq") if not p.stem.endswith(".count"))
