@@ -134,7 +134,7 @@ def load_query(path: Path) -> CannedQuery:
     description = header.get("description")
     params = sorted(set(PARAM_RE.findall(_strip_comments(text))))
     keys, rows, order_here = _page_texts(path, text)
-    lead = _lead_text(path, keys)
+    lead = _lead_text(path, keys, params)
     narrow, count, at_most = _narrow_texts(path, params)
     return CannedQuery(path.stem, path, text, summary.value.strip(), description.value.strip() if description else "",
                        _tags(header.get("tags")), _defaults(header.get("defaults")), params,
@@ -142,7 +142,7 @@ def load_query(path: Path) -> CannedQuery:
                        keys, rows, order_here, lead, narrow, count, at_most)
 
 
-def _lead_text(path: Path, keys: str) -> str:
+def _lead_text(path: Path, keys: str, params: list[str]) -> str:
     """A key query's lead query (``pages/<slug>.lead.rq``), checked to fit it (:func:`lead_keys`); empty
     without one."""
     lead_path = path.parent / PAGES / (path.stem + ".lead.rq")
@@ -152,6 +152,7 @@ def _lead_text(path: Path, keys: str) -> str:
     if not keys:
         raise InputError(Pos(str(lead_path), 1, 1), f"a lead query goes with a key query, {path.parent / PAGES / path.name}",
                          f"add the key query or remove {lead_path}")
+    _only_params(lead, lead_path, path, params)
     problem = _lead_misfit(lead, keys)
     if problem:
         raise InputError(Pos(str(lead_path), 1, 1), f"the lead query does not fit its key query: {problem}",
@@ -181,11 +182,16 @@ def _narrow_texts(path: Path, params: list[str]) -> tuple[str, str, int]:
         raise InputError(Pos(str(count_path), 1, 1), "a count query selects one number, ?n",
                          "write `SELECT (COUNT(*) AS ?n) WHERE { … }`")
     for text, where in ((narrow, narrow_path), (count, count_path)):
-        extra = sorted(set(PARAM_RE.findall(_strip_comments(text))) - set(params))
-        if extra:
-            raise InputError(Pos(str(where), 1, 1), f"?_{extra[0]} is not a parameter of {path.name}",
-                             f"use only its parameters ({', '.join('?_' + p for p in params) or 'none'})")
+        _only_params(text, where, path, params)
     return narrow, count, int(at_most.value)
+
+
+def _only_params(text: str, where: Path, path: Path, params: list[str]) -> None:
+    """A text that goes with the query ``path`` names only its parameters, which are the ones bound."""
+    extra = sorted(set(PARAM_RE.findall(_strip_comments(text))) - set(params))
+    if extra:
+        raise InputError(Pos(str(where), 1, 1), f"?_{extra[0]} is not a parameter of {path.name}",
+                         f"use only its parameters ({', '.join('?_' + p for p in params) or 'none'})")
 
 
 def _page_texts(path: Path, text: str) -> tuple[str, str, bool]:
@@ -510,16 +516,18 @@ def selective(store: ox.Store, cq: CannedQuery, bindings: dict) -> bool:
 
 def _paged(store: ox.Store, cq: CannedQuery, bindings: dict, n: int) -> Rows | None:
     names = key_variables(cq.keys)
+    keys = None
     if cq.lead:
         keys = lead_keys(store, cq.lead, cq.keys, bindings, n)
         if keys is None:
             return None
         PATHS["lead"] += 1
-    elif (keys := ordered_keys(store, cq.keys, bindings, n) if cq.order_here else None) is not None:
-        PATHS["ordered here"] += 1
-    else:
-        found = run(store, page(cq.keys, n), bindings)
-        keys = [tuple(sol[v] for v in names) for sol in found]
+    elif cq.order_here:
+        keys = ordered_keys(store, cq.keys, bindings, n)
+        if keys is not None:
+            PATHS["ordered here"] += 1
+    if keys is None:
+        keys = [tuple(sol[v] for v in names) for sol in run(store, page(cq.keys, n), bindings)]
     if any(term is not None and not isinstance(term, (ox.NamedNode, ox.Literal)) for key in keys for term in key):
         return None   # a blank node (which VALUES cannot name): the whole answer
     text, hidden = project(inline(cq.rows, bindings), names)

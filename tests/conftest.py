@@ -86,3 +86,13 @@ def snapshot(directory: Path) -> dict[str, bytes]:
         elif p.is_file() and not rel.parts[0].startswith((".store-", ".cache")):
             out[str(rel)] = p.read_bytes()
     return out
+
+
+PARAMETER_KINDS = {"issue": "http://www.w3.org/2004/02/skos/core#Concept",
+                   "place": "https://hrkg.example.org/ontology/Place"}
+
+
+def parameter_values(st: ox.Store, param: str) -> list[str]:
+    """Every registry entry of a canned query parameter's kind in the store, by id (an issue: every concept)."""
+    rows = st.query(f"SELECT DISTINCT ?x WHERE {{ ?x a <{PARAMETER_KINDS[param]}> }}", use_default_graph_as_union=True)
+    return sorted(r["x"].value.rsplit("/", 1)[1] for r in rows)

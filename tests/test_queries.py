@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:  # `python tests/test_queries.py --regenerate` fro
 
 from kg import cli, iris  # noqa: E402
 from kg import query as q  # noqa: E402
+from conftest import parameter_values  # noqa: E402
 
 QUERIES = ROOT / "queries"
 EXPECTED = Path(__file__).resolve().parent / "expected"
@@ -178,12 +179,9 @@ def test_a_narrow_text_answers_as_the_query_on_the_seeds(store, slug):
     value of its parameter in the seeds, and so the expected file for the default."""
     cq = q.load_query(QUERIES / f"{slug}.rq")
     (param,) = cq.params
-    kind = {"issue": "http://www.w3.org/2004/02/skos/core#Concept",
-            "place": "https://hrkg.example.org/ontology/Place"}[param]
-    issues = [r["x"].value.rsplit("/", 1)[1]
-              for r in store.query(f"SELECT DISTINCT ?x WHERE {{ ?x a <{kind}> }}", use_default_graph_as_union=True)]
-    assert cq.defaults[param] in issues and len(issues) > 1
-    for value in issues:
+    values = parameter_values(store, param)
+    assert cq.defaults[param] in values and len(values) > 1
+    for value in values:
         b = q.bind_params(cq, store, {param: value})
         assert q.render(q.run(store, cq.narrow, b), q.Format.CSV) == q.render(q.run(store, cq.text, b), q.Format.CSV), value
     assert parse_csv(q.render(q.run(store, cq.narrow, q.bind_params(cq, store, {})), q.Format.CSV)) \

@@ -21,7 +21,7 @@ from kg import cli, iris
 from kg.errors import InputError, UsageError
 from kg import query as q
 
-from conftest import ROOT
+from conftest import ROOT, parameter_values as values
 
 sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
@@ -215,6 +215,10 @@ def test_a_lead_query_must_fit_its_key_query(tmp_path):
         with pytest.raises(InputError) as e:
             q.load_query(tmp_path / "x.rq")
         assert "does not fit" in e.value.problem and e.value.pos.path == str(lead), wrong
+    lead.write_text(f"SELECT ?s WHERE {{ ?s <https://e.org/p> ?_zz ; <https://e.org/l> ?l }} ORDER BY ?l ?s\n")
+    with pytest.raises(InputError) as e:
+        q.load_query(tmp_path / "x.rq")
+    assert "?_zz is not a parameter" in e.value.problem and e.value.pos.path == str(lead)
 
 
 def test_a_lead_value_that_comes_twice_leaves_the_page_to_the_whole_answer(built, monkeypatch):
@@ -247,14 +251,6 @@ def test_a_narrow_text_has_its_count_query_and_nothing_else_is_there():
     for slug in NARROW:
         cq = q.catalogue()[slug]
         assert cq.narrow and cq.count and cq.at_most > 0 and cq.params
-
-
-def values(store: ox.Store, param: str) -> list[str]:
-    """Every registry entry of a parameter's kind in the store (an issue: every concept; a place: every place)."""
-    kind = {"issue": "http://www.w3.org/2004/02/skos/core#Concept",
-            "place": "https://hrkg.example.org/ontology/Place"}[param]
-    return sorted(entity(r["x"].value) for r in store.query(f"SELECT DISTINCT ?x WHERE {{ ?x a <{kind}> }}",
-                                                            use_default_graph_as_union=True))
 
 
 @pytest.mark.parametrize("slug", NARROW)
@@ -301,22 +297,16 @@ def test_a_narrow_text_says_up_to_which_count_and_has_its_count_query(tmp_path):
     (tmp_path / "x.rq").write_text("#+ summary: x\nSELECT ?a WHERE { ?a ?b ?_c }\n")
     narrow = tmp_path / q.NARROW / "x.rq"
     narrow.write_text("SELECT ?a WHERE { ?a ?b ?_c }\n")
-    with pytest.raises(InputError) as e:
-        q.load_query(tmp_path / "x.rq")
-    assert "at-most" in e.value.fix and e.value.pos.path == str(narrow)
-    narrow.write_text("#+ at-most: 10\nSELECT ?a WHERE { ?a ?b ?_c }\n")
-    with pytest.raises(InputError) as e:
-        q.load_query(tmp_path / "x.rq")
-    assert "x.count.rq" in e.value.problem
     count = tmp_path / q.NARROW / "x.count.rq"
-    count.write_text("SELECT ?n WHERE { ?a ?b ?_c }\n")
-    with pytest.raises(InputError) as e:
-        q.load_query(tmp_path / "x.rq")
-    assert "?n" in e.value.problem and e.value.pos.path == str(count)
-    count.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?_d }\n")
-    with pytest.raises(InputError) as e:
-        q.load_query(tmp_path / "x.rq")
-    assert "?_d" in e.value.problem
+    for file, text, said in [(narrow, "SELECT ?a WHERE { ?a ?b ?_c }", "at-most"),
+                             (narrow, "#+ at-most: 10\nSELECT ?a WHERE { ?a ?b ?_c }", "x.count.rq"),
+                             (count, "SELECT ?n WHERE { ?a ?b ?_c }", "?n"),
+                             (count, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?_d }", "?_d")]:
+        file.write_text(text + "\n")
+        with pytest.raises(InputError) as e:
+            q.load_query(tmp_path / "x.rq")
+        assert said in e.value.problem + e.value.fix, text
+        assert e.value.pos.path == str(narrow if said in ("at-most", "x.count.rq") else count), text
     count.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?_c }\n")
     assert q.load_query(tmp_path / "x.rq").at_most == 10
 
